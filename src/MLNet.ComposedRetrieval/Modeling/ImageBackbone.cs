@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval.Modeling;
+
+/// <summary>
+/// The lower part of the image encoder (METHOD.md "Network"): a batch of preprocessed images
+/// [B, 3, H, W] in, a spatial feature map [B, C, h, w] out. Reference images feed the compositor with this
+/// map; target images go through the shared embedding head.
+/// </summary>
+internal abstract class ImageBackbone : nn.Module<Tensor, Tensor>
+{
+    protected ImageBackbone(string name) : base(name) { }
+
+    /// <summary>C, the channel count of the map.</summary>
+    public abstract int OutputChannels { get; }
+
+    /// <summary>How images must be prepared for this backbone.</summary>
+    public abstract Data.ImagePreprocessing Preprocessing { get; }
+}
