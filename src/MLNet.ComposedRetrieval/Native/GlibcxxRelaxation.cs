@@ -14,7 +14,7 @@ internal static class GlibcxxRelaxation
     /// call that must fail.</exception>
     public static byte[]? Relax(byte[] library, IReadOnlySet<string> systemVersions, Action<string>? log = null)
     {
-        var elf = ElfVersionRequirements.Parse(library);
+        var elf = ElfVersionRequirements.Parse((byte[])library.Clone());
         var onLibStdCxx = elf.Requirements().Where(r => r.File == LibStdCxx).ToList();
         var missing = onLibStdCxx.Where(r => !systemVersions.Contains(r.Version)).ToList();
         if (missing.Count == 0) return null;
