@@ -16,4 +16,22 @@ internal abstract class ImageBackbone : nn.Module<Tensor, Tensor>
 
     /// <summary>How images must be prepared for this backbone.</summary>
     public abstract Data.ImagePreprocessing Preprocessing { get; }
+
+    /// <summary>True after <see cref="Freeze"/>: no parameter gets a gradient and the module stays in eval mode.</summary>
+    public bool IsFrozen { get; private set; }
+
+    /// <summary>
+    /// Makes the backbone a fixed function (the frozen-backbone + feature-cache mode): all its parameters stop
+    /// requiring gradients and BatchNorm/Dropout stay in evaluation mode even when a parent calls <c>train()</c>.
+    /// Irreversible for this instance.
+    /// </summary>
+    public void Freeze()
+    {
+        IsFrozen = true;
+        ModuleFreezing.Freeze(this);
+    }
+
+    /// <inheritdoc/>
+    public override void train(bool train = true) =>
+        base.train(ModuleFreezing.EffectiveTrainingMode(train, IsFrozen));
 }

@@ -16,4 +16,22 @@ internal abstract class TextEncoder : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>The tokenizer whose ids this encoder expects.</summary>
     public abstract Data.ITextTokenizer Tokenizer { get; }
+
+    /// <summary>True after <see cref="Freeze"/>: no parameter gets a gradient and the module stays in eval mode.</summary>
+    public bool IsFrozen { get; private set; }
+
+    /// <summary>
+    /// Makes the encoder a fixed function (for precomputed text features): all its parameters stop requiring
+    /// gradients and Dropout/normalisation layers stay in evaluation mode even when a parent calls <c>train()</c>.
+    /// Irreversible for this instance.
+    /// </summary>
+    public void Freeze()
+    {
+        IsFrozen = true;
+        ModuleFreezing.Freeze(this);
+    }
+
+    /// <inheritdoc/>
+    public override void train(bool train = true) =>
+        base.train(ModuleFreezing.EffectiveTrainingMode(train, IsFrozen));
 }

@@ -1,0 +1,14 @@
+namespace MLNet.ComposedRetrieval.Modeling;
+
+/// <summary>Sizes of the trainable upper network (METHOD.md "Network"); the defaults are the paper's.</summary>
+internal sealed record ComposedNetworkOptions
+{
+    /// <summary>D: width of the query/target embeddings and of the projected text feature t.</summary>
+    public int EmbeddingDimension { get; init; } = 512;
+
+    /// <summary>The norm of every query/target embedding (so logits are NormScale² × cosine).</summary>
+    public double NormScale { get; init; } = 4;
+
+    /// <summary>Attention heads of the compositor; must divide the backbone's channel count.</summary>
+    public int Heads { get; init; } = 8;
+}

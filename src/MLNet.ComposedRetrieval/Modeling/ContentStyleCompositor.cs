@@ -1,0 +1,64 @@
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval.Modeling;
+
+/// <summary>
+/// The CoSMo content-style compositor (METHOD.md "Network", compositor; the paper's Figure 3 and its
+/// reference [18], Lee et al., CVPR 2021): composes the reference map x
+/// [B, C, H, W] with the text feature t [B, D] into a map of the same shape.
+/// <list type="number">
+/// <item>n = InstanceNorm2d(x), no affine parameters, eps 1e-5;</item>
+/// <item>content: o1 = n + w0 · A1(n, t), o2 = o1 + w1 · A2(o1, t), (w0, w1) = <c>residual_weights</c>, initialised 1;</item>
+/// <item>style: out = <see cref="StyleModulation"/>(o2, x, t).</item>
+/// </list>
+/// Parameter names match <c>golden/compositor.json</c>: <c>attention1.*</c>, <c>attention2.*</c>,
+/// <c>residual_weights</c>, <c>style.gate.*</c>, <c>style.transform.*</c>.
+/// </summary>
+internal sealed class ContentStyleCompositor : nn.Module<Tensor, Tensor, Tensor>
+{
+    private const double InstanceNormEpsilon = 1e-5;
+
+    private readonly CompositorAttention attention1;
+    private readonly CompositorAttention attention2;
+    [ComponentName(Name = "residual_weights")]
+    private readonly Parameter residualWeights;
+    private readonly StyleModulation style;
+
+    /// <param name="channels">C, the channels of the reference map.</param>
+    /// <param name="textDimension">D, the width of the text feature.</param>
+    /// <param name="heads">Attention heads (8 in the paper); must divide <paramref name="channels"/>.</param>
+    public ContentStyleCompositor(int channels, int textDimension, int heads = 8) : base(nameof(ContentStyleCompositor))
+    {
+        Channels = channels;
+        TextDimension = textDimension;
+        attention1 = new CompositorAttention(channels, textDimension, heads);
+        attention2 = new CompositorAttention(channels, textDimension, heads);
+        residualWeights = nn.Parameter(ones(2));
+        style = new StyleModulation(channels, textDimension);
+        RegisterComponents();
+    }
+
+    /// <summary>C.</summary>
+    public int Channels { get; }
+
+    /// <summary>D.</summary>
+    public int TextDimension { get; }
+
+    /// <summary>x [B, C, H, W] and t [B, D] to the composed map [B, C, H, W].</summary>
+    public override Tensor forward(Tensor x, Tensor t)
+    {
+        TensorShape.RequireRank(x, 4, "Compositor reference map", $"[B, {Channels}, H, W]");
+        TensorShape.RequireSize(x, 1, Channels, "Compositor reference map", $"[B, {Channels}, H, W]");
+        TensorShape.RequireRank(t, 2, "Compositor text feature", $"[B, {TextDimension}]");
+        TensorShape.RequireSize(t, 1, TextDimension, "Compositor text feature", $"[B, {TextDimension}]");
+        TensorShape.RequireSize(t, 0, x.shape[0], "Compositor text feature", $"one row per reference map ({x.shape[0]})");
+
+        using var scope = NewDisposeScope();
+        var normalized = nn.functional.instance_norm(x, eps: InstanceNormEpsilon);
+        var content1 = normalized.add(residualWeights[0].mul(attention1.forward(normalized, t)));
+        var content2 = content1.add(residualWeights[1].mul(attention2.forward(content1, t)));
+        return style.forward(content2, x, t).MoveToOuterDisposeScope();
+    }
+}
