@@ -113,6 +113,26 @@ internal sealed class ComposedRetrievalNetwork : nn.Module
         return ComposeFromFeatures(EncodeImages(referenceImages), EncodeText(ids, mask)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Target images as the caller has them (pixels or cached backbone maps) to target features f_t [B, D].</summary>
+    public Tensor EmbedTargets(ImageInput targets)
+    {
+        using var scope = NewDisposeScope();
+        return EmbedTargetMaps(ToBackboneMaps(targets)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>References and texts as the caller has them (pixels or maps; tokens or cached features) to query features f_s [B, D].</summary>
+    public Tensor ComposeQueries(ImageInput references, TextInput texts)
+    {
+        using var scope = NewDisposeScope();
+        return ComposeFromFeatures(ToBackboneMaps(references), ToTextFeatures(texts)).MoveToOuterDisposeScope();
+    }
+
+    private Tensor ToBackboneMaps(ImageInput images) => images.IsBackboneMap ? images.Values : EncodeImages(images.Values);
+
+    private Tensor ToTextFeatures(TextInput texts) => texts.Features
+        ?? EncodeText(texts.TokenIds ?? throw new ArgumentException("A text input needs token ids or features."),
+                      texts.AttentionMask ?? throw new ArgumentException("Token ids need an attention mask."));
+
     private ImageBackbone RequireBackbone() => imageBackbone ??
         throw new InvalidOperationException("This network has no image backbone (it takes precomputed maps): use EmbedTargetMaps / ComposeFromFeatures.");
 
