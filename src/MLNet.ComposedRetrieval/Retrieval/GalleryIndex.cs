@@ -59,12 +59,12 @@ internal sealed class GalleryIndex : IDisposable
 
         _galleryChunkSize = galleryChunkSize;
         _queryBatchSize = queryBatchSize;
-        using (no_grad())
-        {
-            var copy = embeddings.detach().to(ScalarType.Float32, copy: true).contiguous();
-            RequireFinite(copy, "Gallery embeddings");
-            _embeddings = copy.DetachFromDisposeScope();
-        }
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var copy = embeddings.detach().to(ScalarType.Float32, copy: true).contiguous();
+        RequireFinite(copy, "Gallery embeddings");
+        // The index owns its copy: it must outlive this scope and any scope of the caller.
+        _embeddings = copy.DetachFromDisposeScope();
     }
 
     /// <summary>Indexes embeddings given as rows of equal length.</summary>
@@ -213,7 +213,7 @@ internal sealed class GalleryIndex : IDisposable
         for (var i = 0; i < rows.Count; i++)
         {
             if (rows[i] is null || rows[i].Length != width)
-                throw new ArgumentException($"{what} embedding {i} has {rows[i]?.Length.ToString() ?? "no"} values; embedding 0 has {width}.", nameof(rows));
+                throw new ArgumentException($"The {what} embedding {i} has {rows[i]?.Length.ToString() ?? "no"} values; embedding 0 has {width}.", nameof(rows));
             rows[i].CopyTo(flat, (long)i * width);
         }
         return tensor(flat, [rows.Count, width]);

@@ -17,7 +17,7 @@ internal sealed class ComposedRetrievalLoss
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
         ArgumentNullException.ThrowIfNull(noise);
-        // Validates the weights up front, before a training run starts.
+        // Fail on a bad gamma0 now rather than at the first batch of a training run.
         _ = new GammaSchedule(options.Gamma0, totalEpochs: 1);
         if (options.UseUncertainty) _augmenter = new TargetAugmenter(options.W1, options.W2, noise);
     }

@@ -52,8 +52,9 @@ public class LossTests
     public void BaselineIsExactlyInfoNceAndDrawsNoNoise()
     {
         using var scope = NewDisposeScope();
-        var query = randn(6, 5, dtype: ScalarType.Float64, generator: new Generator(1)).requires_grad_();
-        var target = randn(6, 5, dtype: ScalarType.Float64, generator: new Generator(2)).requires_grad_();
+        using var generator = new Generator(1);
+        var query = randn(6, 5, dtype: ScalarType.Float64, generator: generator).requires_grad_();
+        var target = randn(6, 5, dtype: ScalarType.Float64, generator: generator).requires_grad_();
         var loss = new ComposedRetrievalLoss(new LossOptions { UseUncertainty = false }, new FixedNoiseSource());
 
         using var result = loss.Compute(query, target, epoch: 0, totalEpochs: 60);
@@ -74,8 +75,9 @@ public class LossTests
     public void TotalIsTheGammaWeightedSumOfItsParts()
     {
         using var scope = NewDisposeScope();
-        var query = randn(4, 16, generator: new Generator(3));
-        var target = randn(4, 16, generator: new Generator(4));
+        using var generator = new Generator(3);
+        var query = randn(4, 16, generator: generator);
+        var target = randn(4, 16, generator: generator);
         using var noise = new TorchNoiseSource(seed: 5);
         var loss = new ComposedRetrievalLoss(new LossOptions(), noise);
 
@@ -138,5 +140,14 @@ public class LossTests
         var whitened = (target - mean) / (target.var(1, unbiased: false, keepdim: true) + 1e-5).sqrt();
         Assert.True(augmented.allclose(whitened + mean, rtol: 1e-12, atol: 1e-12));
         Assert.True(augmented.requires_grad);
+    }
+
+    [Fact]
+    public void BadLossOptionsFailAtConstruction()
+    {
+        using var noise = new TorchNoiseSource(seed: 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ComposedRetrievalLoss(new LossOptions { Gamma0 = -1 }, noise));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ComposedRetrievalLoss(new LossOptions { W1 = double.NaN }, noise));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ComposedRetrievalLoss(new LossOptions(), noise).Compute(zeros(2, 3), zeros(2, 3), 0, 0));
     }
 }
