@@ -1,0 +1,17 @@
+namespace MLNet.ComposedRetrieval.Training;
+
+/// <summary>Settings of <see cref="ComposedRetrievalLoss"/>; the defaults are the paper's.</summary>
+internal sealed record LossOptions
+{
+    /// <summary>True: the paper's multi-grained loss (Eq. 4). False: the InfoNCE-only baseline.</summary>
+    public bool UseUncertainty { get; init; } = true;
+
+    /// <summary>gamma0 of the gamma schedule (Eq. 4).</summary>
+    public double Gamma0 { get; init; } = 1.0;
+
+    /// <summary>Scale of the augmenter's multiplicative noise (Eq. 6's w1).</summary>
+    public double W1 { get; init; } = 1.0;
+
+    /// <summary>Scale of the augmenter's additive noise (Eq. 6's w2).</summary>
+    public double W2 { get; init; } = 1.0;
+}
