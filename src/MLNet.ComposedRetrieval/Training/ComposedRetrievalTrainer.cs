@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MLNet.ComposedRetrieval.Modeling;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Training;

@@ -90,6 +90,12 @@ internal sealed class GroupedSgd : IDisposable
     public void Step() => _optimizer.step();
 
     /// <inheritdoc />
+    /// <summary>Writes the momentum buffers and group settings (for checkpoints).</summary>
+    public void SaveState(BinaryWriter writer) => _optimizer.save_state_dict(writer);
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote, into an optimiser over the same groups.</summary>
+    public void LoadState(BinaryReader reader) => _optimizer.load_state_dict(reader);
+
     public void Dispose() => _optimizer.Dispose();
 
     private static void RequireLearningRate(double learningRate)
