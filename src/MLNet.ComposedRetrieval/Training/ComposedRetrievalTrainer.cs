@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,7 +42,7 @@ internal sealed class ComposedRetrievalTrainer
     /// Runs the remaining epochs (all of them, or those after the checkpoint's) and leaves the network holding the
     /// weights of the epoch with the best validation Recall@<see cref="TrainerOptions.SelectionK"/>.
     /// </summary>
-    public TrainingResult Fit(IReadOnlyList<TrainingTriplet> triplets, ICompositionInputs inputs, CancellationToken cancellationToken = default)
+    public TrainingResult Fit(IReadOnlyList<CompositionTriplet> triplets, ICompositionInputs inputs, CancellationToken cancellationToken = default)
     {
         int stepsPerEpoch = Math.Min(triplets.Count, _options.TripletsPerEpoch ?? triplets.Count) / _options.BatchSize;
         if (stepsPerEpoch == 0)
@@ -87,7 +88,7 @@ internal sealed class ComposedRetrievalTrainer
         return new TrainingResult(history, bestEpoch);
     }
 
-    private EpochRecord RunEpoch(int epoch, int steps, IReadOnlyList<TrainingTriplet> triplets, ICompositionInputs inputs,
+    private EpochRecord RunEpoch(int epoch, int steps, IReadOnlyList<CompositionTriplet> triplets, ICompositionInputs inputs,
         GroupedSgd optimizer, LearningRateSchedule schedule, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -107,9 +108,9 @@ internal sealed class ComposedRetrievalTrainer
             optimizer.ApplyLearningRate(lr);
             using var scope = NewDisposeScope();
             var batch = order.Skip(step * _options.BatchSize).Take(_options.BatchSize).Select(i => triplets[i]).ToList();
-            using var references = inputs.Images(batch.Select(t => t.ReferenceId).ToList(), augment: true).To(_device);
-            using var targets = inputs.Images(batch.Select(t => t.TargetId).ToList(), augment: true).To(_device);
-            using var texts = inputs.Texts(batch.Select(t => t.Text).ToList()).To(_device);
+            using var references = inputs.Images(batch.Select(t => t.ReferenceImageId).ToList(), augment: true).To(_device);
+            using var targets = inputs.Images(batch.Select(t => t.TargetImageId).ToList(), augment: true).To(_device);
+            using var texts = inputs.Texts(batch.Select(t => t.ModificationText).ToList()).To(_device);
 
             var query = _network.ComposeQueries(references, texts);
             var target = _network.EmbedTargets(targets);
@@ -193,9 +194,6 @@ internal sealed class ComposedRetrievalTrainer
                (recall.Length > 0 ? $"; val {recall}" : "");
     }
 }
-
-/// <summary>A training triplet by image ids and text.</summary>
-internal sealed record TrainingTriplet(string ReferenceId, string Text, string TargetId);
 
 /// <summary>The epochs run and which one's weights the network now holds.</summary>
 /// <param name="History">One record per epoch, in order.</param>

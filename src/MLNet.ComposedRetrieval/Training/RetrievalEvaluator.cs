@@ -1,11 +1,9 @@
+using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
 using MLNet.ComposedRetrieval.Retrieval;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Training;
-
-/// <summary>An evaluation query: reference image id, modification text and every acceptable target id.</summary>
-internal sealed record EvaluationQuery(string ReferenceId, string Text, IReadOnlyCollection<string> TargetIds);
 
 /// <summary>
 /// Scores a network on a query set against a gallery with the paper's protocol (METHOD.md "Evaluation"): embed every
@@ -16,10 +14,10 @@ internal sealed record EvaluationQuery(string ReferenceId, string Text, IReadOnl
 internal sealed class RetrievalEvaluator
 {
     private readonly IReadOnlyList<string> _galleryIds;
-    private readonly IReadOnlyList<EvaluationQuery> _queries;
+    private readonly IReadOnlyList<CompositionQuery> _queries;
     private readonly int _batchSize;
 
-    public RetrievalEvaluator(IReadOnlyList<string> galleryIds, IReadOnlyList<EvaluationQuery> queries, IReadOnlyList<int> ks, int batchSize = 128)
+    public RetrievalEvaluator(IReadOnlyList<string> galleryIds, IReadOnlyList<CompositionQuery> queries, IReadOnlyList<int> ks, int batchSize = 128)
     {
         if (galleryIds.Count == 0) throw new ArgumentException("The gallery is empty.", nameof(galleryIds));
         if (queries.Count == 0) throw new ArgumentException("There are no evaluation queries.", nameof(queries));
@@ -31,7 +29,7 @@ internal sealed class RetrievalEvaluator
 
     public IReadOnlyList<int> Ks { get; }
 
-    public IReadOnlyList<EvaluationQuery> Queries => _queries;
+    public IReadOnlyList<CompositionQuery> Queries => _queries;
 
     /// <summary>Recall@K of <paramref name="network"/> (switched to eval mode for the call, then restored).</summary>
     public RecallAtKResult Evaluate(ComposedRetrievalNetwork network, ICompositionInputs inputs, Device device)
@@ -43,8 +41,8 @@ internal sealed class RetrievalEvaluator
             using var index = BuildGallery(network, inputs, device);
             using var scope = NewDisposeScope();
             var queries = ComposeQueries(network, inputs, device);
-            return RecallAtK.Compute(index, queries, _queries.Select(q => (string?)q.ReferenceId).ToList(),
-                _queries.Select(q => q.TargetIds).ToList(), Ks);
+            return RecallAtK.Compute(index, queries, _queries.Select(q => (string?)q.ReferenceImageId).ToList(),
+                _queries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList(), Ks);
         }
         finally
         {
@@ -65,8 +63,8 @@ internal sealed class RetrievalEvaluator
         EmbedInBatches(_queries.Count, range =>
         {
             var batch = _queries.Take(range).ToList();
-            using var references = inputs.Images(batch.Select(q => q.ReferenceId).ToList(), augment: false).To(device);
-            using var texts = inputs.Texts(batch.Select(q => q.Text).ToList()).To(device);
+            using var references = inputs.Images(batch.Select(q => q.ReferenceImageId).ToList(), augment: false).To(device);
+            using var texts = inputs.Texts(batch.Select(q => q.ModificationText).ToList()).To(device);
             return network.ComposeQueries(references, texts);
         });
 

@@ -28,11 +28,11 @@ public class SyntheticLearningTests(ITestOutputHelper output)
 
     internal static RetrievalEvaluator Queries(SyntheticShapesTask task) => new(
         Enumerable.Range(0, task.Images.Count).Select(i => i.ToString()).ToList(),
-        task.Queries.Select(q => new EvaluationQuery(q.Reference.ToString(), q.Text, [q.Target.ToString()])).ToList(),
+        task.Queries.Select(q => new CompositionQuery(q.Reference.ToString(), q.Text, q.Target.ToString())).ToList(),
         ks: [1, 10, 50]);
 
-    internal static List<TrainingTriplet> Triplets(SyntheticShapesTask task) =>
-        task.TrainTriplets.Select(t => new TrainingTriplet(t.Reference.ToString(), t.Text, t.Target.ToString())).ToList();
+    internal static List<CompositionTriplet> Triplets(SyntheticShapesTask task) =>
+        task.TrainTriplets.Select(t => new CompositionTriplet(t.Reference.ToString(), t.Text, t.Target.ToString())).ToList();
 
     [Theory]
     [InlineData(false)]

@@ -1,0 +1,67 @@
+using MLNet.ComposedRetrieval.Training;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval.Tests.Training;
+
+public sealed class TrainerCheckpointTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "ckpt-test-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+    }
+
+    private static readonly TrainerOptions Options = new()
+    {
+        Epochs = 3, BatchSize = 16, TripletsPerEpoch = 160, LearningRate = 0.05, WarmupEpochs = 1,
+        TextEncoderLearningRateMultiplier = 1, Seed = 11,
+    };
+
+    private static TrainingResult Train(TrainingCheckpoint? checkpoint, CancellationToken cancel = default, Action<string>? log = null)
+    {
+        var (network, inputs, task) = SyntheticLearningTests.Build(seed: 4);
+        var trainer = new ComposedRetrievalTrainer(network, Options)
+        {
+            Validation = SyntheticLearningTests.Queries(task), Checkpoint = checkpoint, Log = log,
+        };
+        return trainer.Fit(SyntheticLearningTests.Triplets(task), inputs, cancel);
+    }
+
+    [Fact]
+    public void AKilledRunResumesFromItsLastCheckpointAndEndsLikeAnUninterruptedRun()
+    {
+        var uninterrupted = Train(checkpoint: null);
+
+        using var kill = new CancellationTokenSource();
+        var checkpoint = new TrainingCheckpoint(_folder);
+        Assert.Throws<OperationCanceledException>(() =>
+            Train(checkpoint, kill.Token, log: line => { if (line.StartsWith("epoch 1:")) kill.Cancel(); }));
+        Assert.True(checkpoint.Exists);
+
+        var resumedLog = new List<string>();
+        var resumed = Train(new TrainingCheckpoint(_folder), log: resumedLog.Add);
+
+        Assert.Contains(resumedLog, l => l.StartsWith("Resuming after epoch 1"));
+        Assert.Equal(uninterrupted.BestEpoch, resumed.BestEpoch);
+        Assert.Equal(uninterrupted.History.Count, resumed.History.Count);
+        foreach (var (a, b) in uninterrupted.History.Zip(resumed.History))
+        {
+            Assert.Equal(a.Loss, b.Loss, precision: 5);
+            Assert.Equal(a.ValidationRecall[10], b.ValidationRecall[10], precision: 6);
+        }
+    }
+
+    [Fact]
+    public void ACheckpointFromOtherSettingsIsRefused()
+    {
+        var (network, inputs, task) = SyntheticLearningTests.Build(seed: 4);
+        var checkpoint = new TrainingCheckpoint(_folder);
+        new ComposedRetrievalTrainer(network, Options with { Epochs = 1 }) { Checkpoint = checkpoint }
+            .Fit(SyntheticLearningTests.Triplets(task), inputs);
+
+        var other = new ComposedRetrievalTrainer(network, Options with { Epochs = 2, LearningRate = 0.01 }) { Checkpoint = checkpoint };
+        var error = Assert.Throws<InvalidOperationException>(() => other.Fit(SyntheticLearningTests.Triplets(task), inputs));
+        Assert.Contains("other training settings", error.Message);
+    }
+}
