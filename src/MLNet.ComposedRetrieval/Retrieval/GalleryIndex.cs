@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Retrieval;
@@ -12,32 +15,45 @@ namespace MLNet.ComposedRetrieval.Retrieval;
 /// This holds across chunks and at the K-th place (an image is never dropped for a later one with the same score).
 /// </para>
 /// <para>
-/// Queries are scored in batches against the gallery in chunks, keeping a running top-K per query, so memory
-/// stays at (query batch x gallery chunk) scores whatever N is; each chunk is one matmul + topk, which is where
-/// a faster version (half precision, GPU, several threads per chunk) would change things.
+/// Queries are scored in batches against the gallery in chunks: each chunk is one libtorch matmul written straight
+/// into a reused managed buffer, from which <see cref="RunningTopK"/> keeps each query's best K in one vectorised
+/// pass. Memory stays at one buffer of (query batch x gallery chunk) scores whatever N is, and the time is the
+/// matmul's: for one query, the time to stream the gallery from memory; for many, the matmul's FLOP rate
+/// (benchmarks/README.md has the figures against this machine's limits).
 /// </para>
 /// </summary>
 internal sealed class GalleryIndex : IDisposable
 {
-    /// <summary>Gallery rows scored per matmul.</summary>
-    public const int DefaultGalleryChunkSize = 16384;
+    /// <summary>
+    /// Scores per matmul (query batch x gallery chunk) when the chunk size is automatic: 1 Mi floats, 4 MiB, so the
+    /// scores a matmul writes are still in the cache when the selection reads them, and one query scans up to a
+    /// million gallery rows per matmul.
+    /// </summary>
+    public const int ScoresPerChunk = 1 << 20;
 
     /// <summary>Queries scored per matmul.</summary>
     public const int DefaultQueryBatchSize = 256;
 
+    /// <summary>Floats per 64-byte cache line.</summary>
+    private const int CacheLineFloats = 16;
+
+    /// <summary>Rows checked per pass when validating the gallery, so the check needs no N x D mask.</summary>
+    private const int FiniteCheckRows = 1 << 16;
+
     private readonly Tensor _embeddings;
     private readonly string[] _ids;
     private readonly Dictionary<string, int> _positions;
-    private readonly int _galleryChunkSize;
+    private readonly int? _galleryChunkSize;
     private readonly int _queryBatchSize;
 
     /// <summary>Indexes a copy of <paramref name="embeddings"/>, kept on their device.</summary>
     /// <param name="ids">One unique, non-null id per gallery row.</param>
     /// <param name="embeddings">Finite gallery embeddings [N, D], N &gt; 0, converted to float32.</param>
-    /// <param name="galleryChunkSize">Gallery rows per matmul (&gt; 0).</param>
+    /// <param name="galleryChunkSize">Gallery rows per matmul (&gt; 0); null to hold about
+    /// <see cref="ScoresPerChunk"/> scores per matmul.</param>
     /// <param name="queryBatchSize">Queries per matmul (&gt; 0).</param>
     public GalleryIndex(IReadOnlyList<string> ids, Tensor embeddings,
-        int galleryChunkSize = DefaultGalleryChunkSize, int queryBatchSize = DefaultQueryBatchSize)
+        int? galleryChunkSize = null, int queryBatchSize = DefaultQueryBatchSize)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(embeddings);
@@ -69,7 +85,7 @@ internal sealed class GalleryIndex : IDisposable
 
     /// <summary>Indexes embeddings given as rows of equal length.</summary>
     public static GalleryIndex FromRows(IReadOnlyList<string> ids, IReadOnlyList<float[]> rows,
-        int galleryChunkSize = DefaultGalleryChunkSize, int queryBatchSize = DefaultQueryBatchSize)
+        int? galleryChunkSize = null, int queryBatchSize = DefaultQueryBatchSize)
     {
         using var scope = NewDisposeScope();
         return new GalleryIndex(ids, Stack(rows, "gallery"), galleryChunkSize, queryBatchSize);
@@ -108,22 +124,18 @@ internal sealed class GalleryIndex : IDisposable
         var excluded = new int[queryCount];
         for (var q = 0; q < queryCount; q++)
             excluded[q] = excludedIds?[q] is { } id && _positions.TryGetValue(id, out var position) ? position : -1;
-        // One extra candidate per query makes room for dropping its excluded image afterwards.
-        var candidates = Math.Min(k + (excluded.Any(p => p >= 0) ? 1 : 0), Count);
 
         var rankings = new List<GalleryRanking>(queryCount);
         using var inference = inference_mode();
         for (var start = 0; start < queryCount; start += _queryBatchSize)
         {
             using var scope = NewDisposeScope();
-            var batch = queries.narrow(0, start, Math.Min(_queryBatchSize, queryCount - start))
-                .to(ScalarType.Float32, _embeddings.device);
+            var rows = Math.Min(_queryBatchSize, queryCount - start);
+            var batch = queries.narrow(0, start, rows).to(ScalarType.Float32, _embeddings.device);
             RequireFinite(batch, "Query embeddings");
-            var (scores, positions) = TopCandidates(batch, candidates);
-            var scoreArray = scores.cpu().data<float>().ToArray();
-            var positionArray = positions.cpu().data<long>().ToArray();
-            for (var row = 0; row < batch.shape[0]; row++)
-                rankings.Add(ToRanking(scoreArray, positionArray, row * candidates, candidates, excluded[start + row], k));
+            var best = new RunningTopK(excluded[start..(start + rows)], Math.Min(k, Count));
+            SelectBest(batch, best);
+            for (var q = 0; q < rows; q++) rankings.Add(ToRanking(best.Drain(q)));
         }
         return rankings;
     }
@@ -139,69 +151,54 @@ internal sealed class GalleryIndex : IDisposable
     /// <inheritdoc />
     public void Dispose() => _embeddings.Dispose();
 
-    /// <summary>The best <paramref name="count"/> (score, gallery position) pairs per query row, in ranking order.</summary>
-    private (Tensor Scores, Tensor Positions) TopCandidates(Tensor queries, int count)
+    /// <summary>Offers every gallery chunk's scores against <paramref name="queries"/> [rows, D] to <paramref name="best"/>.</summary>
+    private void SelectBest(Tensor queries, RunningTopK best)
     {
-        Tensor? bestScores = null, bestPositions = null;
-        for (var start = 0; start < Count; start += _galleryChunkSize)
+        var rows = best.QueryCount;
+        var chunkSize = Math.Min(Count, _galleryChunkSize ?? Math.Max(1, ScoresPerChunk / rows));
+        // Each row of scores starts on a cache line: the matmul writes unaligned rows markedly slower.
+        var rowStride = (chunkSize + CacheLineFloats - 1) / CacheLineFloats * CacheLineFloats;
+        var buffer = ArrayPool<float>.Shared.Rent(rows * rowStride + CacheLineFloats);
+        try
         {
-            var length = Math.Min(_galleryChunkSize, Count - start);
-            var scores = queries.matmul(_embeddings.narrow(0, start, length).t());
-            var (chunkScores, chunkPositions) = RankedTop(scores, Math.Min(count, length));
-            chunkPositions = chunkPositions + start;
-            if (bestScores is null)
+            using var scope = NewDisposeScope();
+            // The matmul writes into the managed buffer the selection reads (frombuffer shares its memory and pins
+            // it until disposed, which this scope does before the buffer goes back to the pool): no copy and no
+            // allocation per chunk. beta = 0 ignores the buffer's old contents.
+            var pinned = frombuffer(buffer, ScalarType.Float32);
+            var offset = AlignedOffset(buffer);
+            var scores = pinned.narrow(0, offset, (long)rows * rowStride).view(rows, rowStride);
+            var onCpu = _embeddings.device.type == DeviceType.CPU;
+            for (var start = 0; start < Count; start += chunkSize)
             {
-                (bestScores, bestPositions) = (chunkScores, chunkPositions);
-                continue;
+                using var chunkScope = NewDisposeScope();
+                var length = Math.Min(chunkSize, Count - start);
+                var target = scores.narrow(1, 0, length);
+                var chunk = _embeddings.narrow(0, start, length).t();
+                if (onCpu) target.addmm_(queries, chunk, beta: 0, alpha: 1);
+                else target.copy_(queries.mm(chunk));
+                best.Offer(buffer.AsSpan(offset), rowStride, length, start);
             }
-            // Earlier chunks hold lower positions and come first, so a stable sort keeps ties in gallery order.
-            var mergedScores = cat([bestScores, chunkScores], 1);
-            var mergedPositions = cat([bestPositions!, chunkPositions], 1);
-            var (sorted, order) = mergedScores.sort(1, descending: true, stable: true);
-            var keep = Math.Min(count, (int)sorted.shape[1]);
-            (bestScores, bestPositions) = (sorted.narrow(1, 0, keep), mergedPositions.gather(1, order).narrow(1, 0, keep));
         }
-        return (bestScores!, bestPositions!);
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
     }
 
-    /// <summary>
-    /// The top <paramref name="count"/> columns of each row of <paramref name="scores"/>, by score descending and then
-    /// column ascending. topk alone picks arbitrarily among entries tied at the cut, so rows with such ties are redone.
-    /// </summary>
-    private static (Tensor Scores, Tensor Positions) RankedTop(Tensor scores, int count)
+    /// <summary>The first index of a pinned float array whose address is a multiple of the cache line.</summary>
+    private static int AlignedOffset(float[] pinned)
     {
-        var (_, positions) = scores.topk(count, dim: 1, largest: true, sorted: true);
-        var cut = scores.gather(1, positions.narrow(1, count - 1, 1));
-        var tiedAtCut = (scores >= cut).sum(1).gt(count).nonzero().squeeze(1);
-        if (tiedAtCut.shape[0] > 0)
-        {
-            var rows = scores.index_select(0, tiedAtCut);
-            var rowCut = cut.index_select(0, tiedAtCut);
-            var above = rows > rowCut;
-            var atCut = rows == rowCut;
-            // Take every entry above the cut, then the first entries at the cut until the row has count.
-            var quota = count - above.sum(1, keepdim: true);
-            var chosen = above.logical_or(atCut.logical_and(atCut.cumsum(1, ScalarType.Int64) <= quota));
-            var redone = chosen.nonzero().select(1, 1).view(tiedAtCut.shape[0], count);
-            positions = positions.index_copy(0, tiedAtCut, redone);
-        }
-        positions = positions.sort(1).Values;
-        var (ranked, order) = scores.gather(1, positions).sort(1, descending: true, stable: true);
-        return (ranked, positions.gather(1, order));
+        var address = Marshal.UnsafeAddrOfPinnedArrayElement(pinned, 0).ToInt64();
+        var misalignment = (int)(address % (CacheLineFloats * sizeof(float)));
+        return misalignment == 0 ? 0 : (CacheLineFloats * sizeof(float) - misalignment) / sizeof(float);
     }
 
-    private GalleryRanking ToRanking(float[] scores, long[] positions, int offset, int candidates, int excluded, int k)
+    private GalleryRanking ToRanking((int[] Positions, float[] Scores) best)
     {
-        var ids = new List<string>(Math.Min(k, candidates));
-        var kept = new List<float>(ids.Capacity);
-        for (var c = 0; c < candidates && ids.Count < k; c++)
-        {
-            var position = (int)positions[offset + c];
-            if (position == excluded) continue;
-            ids.Add(_ids[position]);
-            kept.Add(scores[offset + c]);
-        }
-        return new GalleryRanking(ids.AsReadOnly(), kept.AsReadOnly());
+        var ids = new string[best.Positions.Length];
+        for (var i = 0; i < ids.Length; i++) ids[i] = _ids[best.Positions[i]];
+        return new GalleryRanking(Array.AsReadOnly(ids), Array.AsReadOnly(best.Scores));
     }
 
     private static Tensor Stack(IReadOnlyList<float[]> rows, string what)
@@ -221,7 +218,12 @@ internal sealed class GalleryIndex : IDisposable
 
     private static void RequireFinite(Tensor embeddings, string what)
     {
-        if (!embeddings.isfinite().all().item<bool>())
-            throw new ArgumentException($"{what} contain NaN or infinite values.");
+        for (long start = 0; start < embeddings.shape[0]; start += FiniteCheckRows)
+        {
+            using var scope = NewDisposeScope();
+            var rows = embeddings.narrow(0, start, Math.Min(FiniteCheckRows, embeddings.shape[0] - start));
+            if (!rows.isfinite().all().item<bool>())
+                throw new ArgumentException($"{what} contain NaN or infinite values.");
+        }
     }
 }

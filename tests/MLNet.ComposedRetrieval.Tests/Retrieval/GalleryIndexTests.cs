@@ -91,6 +91,36 @@ public class GalleryIndexTests
         }
     }
 
+    [Theory]
+    [InlineData(null, 256)]
+    [InlineData(null, 3)]
+    [InlineData(1000, 64)]
+    [InlineData(33, 17)]
+    public void MatchesABruteForceRankingOnALargerGallery(int? galleryChunkSize, int queryBatchSize)
+    {
+        // Thousands of integer scores tied at every value: the vectorised pass meets ties at its bar all the time.
+        var random = new Random(11);
+        float[] Row() => Enumerable.Range(0, 6).Select(_ => (float)random.Next(-2, 3)).ToArray();
+        var rows = Enumerable.Range(0, 5000).Select(_ => Row()).ToArray();
+        var ids = Enumerable.Range(0, rows.Length).Select(i => $"g{i}").ToArray();
+        var queries = Enumerable.Range(0, 40).Select(_ => Row()).ToArray();
+        var excluded = queries.Select((_, q) => q % 4 == 0 ? null : ids[random.Next(rows.Length)]).ToArray();
+        using var index = GalleryIndex.FromRows(ids, rows, galleryChunkSize, queryBatchSize);
+
+        var rankings = index.Search(queries, k: 60, excluded);
+
+        for (var q = 0; q < queries.Length; q++)
+        {
+            var expected = Enumerable.Range(0, rows.Length)
+                .Where(i => ids[i] != excluded[q])
+                .Select(i => (Id: ids[i], Score: rows[i].Zip(queries[q], (a, b) => a * b).Sum(), Position: i))
+                .OrderByDescending(x => x.Score).ThenBy(x => x.Position)
+                .Take(60).ToArray();
+            Assert.Equal(expected.Select(x => x.Id), rankings[q].Ids);
+            Assert.Equal(expected.Select(x => x.Score), rankings[q].Scores);
+        }
+    }
+
     [Fact]
     public void TheExcludedReferenceLeavesItsOwnRanking()
     {
