@@ -17,6 +17,13 @@ internal sealed record MachineLimits(
     double MatmulFlopsPerSecond,
     int TorchThreads)
 {
+    /// <summary>These limits raised to what later probes of the same run saw, if they saw more.</summary>
+    public MachineLimits WithProbes(double readBytesPerSecond, double matmulFlopsPerSecond) => this with
+    {
+        TorchReadBytesPerSecond = Math.Max(TorchReadBytesPerSecond, readBytesPerSecond),
+        MatmulFlopsPerSecond = Math.Max(MatmulFlopsPerSecond, matmulFlopsPerSecond),
+    };
+
     /// <summary>The roofline's bandwidth: the best way found to stream memory.</summary>
     public double ReadBytesPerSecond => Math.Max(TorchReadBytesPerSecond, ManagedReadBytesPerSecond);
 

@@ -25,14 +25,26 @@ namespace MLNet.ComposedRetrieval.Retrieval;
 internal sealed class GalleryIndex : IDisposable
 {
     /// <summary>
-    /// Scores per matmul (query batch x gallery chunk) when the chunk size is automatic: 1 Mi floats, 4 MiB, so the
-    /// scores a matmul writes are still in the cache when the selection reads them, and one query scans up to a
-    /// million gallery rows per matmul.
+    /// Gallery bytes per matmul when the chunk size is automatic (2048 rows of 512 floats): the chunk stays in the
+    /// cache while the matmul's blocks pass over it; larger chunks measured markedly slower on the CPU here.
     /// </summary>
-    public const int ScoresPerChunk = 1 << 20;
+    public const int GalleryChunkBytes = 4 << 20;
 
     /// <summary>Queries scored per matmul.</summary>
     public const int DefaultQueryBatchSize = 256;
+
+    /// <summary>
+    /// Up to this many queries (on the CPU) a search streams the gallery once through managed dot products instead
+    /// of a matmul: libtorch's matrix-vector and small matrix products read memory well below the bandwidth a plain
+    /// vectorised loop reaches, and a few dot products per row cost less than fetching the row (benchmarks/README.md).
+    /// </summary>
+    public const int DefaultStreamingQueryLimit = 16;
+
+    /// <summary>Gallery rows the streaming path scores before offering them: their scores stay in the L1 cache.</summary>
+    private const int StreamBlockRows = 512;
+
+    /// <summary>The fewest gallery rows worth a thread of their own in the streaming path.</summary>
+    private const int StreamRowsPerThread = 1 << 14;
 
     /// <summary>Floats per 64-byte cache line.</summary>
     private const int CacheLineFloats = 16;
@@ -41,6 +53,8 @@ internal sealed class GalleryIndex : IDisposable
     private const int FiniteCheckRows = 1 << 16;
 
     private readonly Tensor _embeddings;
+    /// <summary>Where the CPU copy's floats start (zero on other devices), for the streaming path.</summary>
+    private readonly IntPtr _embeddingData;
     private readonly string[] _ids;
     private readonly Dictionary<string, int> _positions;
     private readonly int? _galleryChunkSize;
@@ -49,8 +63,7 @@ internal sealed class GalleryIndex : IDisposable
     /// <summary>Indexes a copy of <paramref name="embeddings"/>, kept on their device.</summary>
     /// <param name="ids">One unique, non-null id per gallery row.</param>
     /// <param name="embeddings">Finite gallery embeddings [N, D], N &gt; 0, converted to float32.</param>
-    /// <param name="galleryChunkSize">Gallery rows per matmul (&gt; 0); null to hold about
-    /// <see cref="ScoresPerChunk"/> scores per matmul.</param>
+    /// <param name="galleryChunkSize">Gallery rows per matmul (&gt; 0); null for about <see cref="GalleryChunkBytes"/>.</param>
     /// <param name="queryBatchSize">Queries per matmul (&gt; 0).</param>
     public GalleryIndex(IReadOnlyList<string> ids, Tensor embeddings,
         int? galleryChunkSize = null, int queryBatchSize = DefaultQueryBatchSize)
@@ -81,6 +94,12 @@ internal sealed class GalleryIndex : IDisposable
         RequireFinite(copy, "Gallery embeddings");
         // The index owns its copy: it must outlive this scope and any scope of the caller.
         _embeddings = copy.DetachFromDisposeScope();
+        if (_embeddings.device.type == DeviceType.CPU)
+        {
+            // The copy is contiguous and never resized, so its data stays where it is for the index's lifetime.
+            using var storage = _embeddings.storage<float>();
+            _embeddingData = storage.data_ptr() + (nint)(_embeddings.storage_offset() * sizeof(float));
+        }
     }
 
     /// <summary>Indexes embeddings given as rows of equal length.</summary>
@@ -99,6 +118,12 @@ internal sealed class GalleryIndex : IDisposable
 
     /// <summary>The gallery ids, in gallery order.</summary>
     public IReadOnlyList<string> Ids => _ids;
+
+    /// <summary>Batches of at most this many queries stream the gallery instead of a matmul (CPU only; 0 never).</summary>
+    internal int StreamingQueryLimit { get; init; } = DefaultStreamingQueryLimit;
+
+    /// <summary>Threads of the streaming path; 0 for as many as libtorch uses (<c>torch.get_num_threads()</c>).</summary>
+    internal int StreamingThreads { get; init; }
 
     /// <summary>True if <paramref name="id"/> is in the gallery.</summary>
     public bool Contains(string id) => _positions.ContainsKey(id);
@@ -151,11 +176,60 @@ internal sealed class GalleryIndex : IDisposable
     /// <inheritdoc />
     public void Dispose() => _embeddings.Dispose();
 
-    /// <summary>Offers every gallery chunk's scores against <paramref name="queries"/> [rows, D] to <paramref name="best"/>.</summary>
+    /// <summary>Offers every gallery image's scores against <paramref name="queries"/> [rows, D] to <paramref name="best"/>.</summary>
     private void SelectBest(Tensor queries, RunningTopK best)
     {
+        if (_embeddingData != IntPtr.Zero && best.QueryCount <= StreamingQueryLimit) SelectBestByStreaming(queries, best);
+        else SelectBestByMatmul(queries, best);
+    }
+
+    /// <summary>
+    /// Few queries: one pass over the gallery, each row's dot products computed while it is in cache, on as many
+    /// threads as libtorch uses (each thread a contiguous slice with its own selection, merged in gallery order).
+    /// </summary>
+    private void SelectBestByStreaming(Tensor queries, RunningTopK best)
+    {
+        var queryValues = queries.contiguous().data<float>().ToArray();
+        var threads = StreamingThreads > 0 ? StreamingThreads : get_num_threads();
+        var slices = Math.Clamp(Count / StreamRowsPerThread, 1, Math.Max(1, threads));
+        if (slices == 1)
+        {
+            StreamSlice(queryValues, 0, Count, best);
+            return;
+        }
+        var parts = new RunningTopK[slices];
+        parts[0] = best;
+        for (var i = 1; i < slices; i++) parts[i] = best.EmptyCopy();
+        Parallel.For(0, slices, i => StreamSlice(queryValues, (int)((long)Count * i / slices), (int)((long)Count * (i + 1) / slices), parts[i]));
+        for (var i = 1; i < slices; i++) best.Append(parts[i]);
+    }
+
+    private unsafe void StreamSlice(float[] queries, int start, int end, RunningTopK best)
+    {
+        var dimension = Dimension;
         var rows = best.QueryCount;
-        var chunkSize = Math.Min(Count, _galleryChunkSize ?? Math.Max(1, ScoresPerChunk / rows));
+        var scores = ArrayPool<float>.Shared.Rent(rows * StreamBlockRows);
+        try
+        {
+            for (var block = start; block < end; block += StreamBlockRows)
+            {
+                var length = Math.Min(StreamBlockRows, end - block);
+                var gallery = new ReadOnlySpan<float>((float*)_embeddingData + (long)block * dimension, length * dimension);
+                BlockDotProducts.Compute(gallery, length, queries, rows, dimension, scores, StreamBlockRows);
+                best.Offer(scores, StreamBlockRows, length, block);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
+    /// <summary>Many queries: chunk by chunk, one libtorch matmul each, written straight into the buffer the selection reads.</summary>
+    private void SelectBestByMatmul(Tensor queries, RunningTopK best)
+    {
+        var rows = best.QueryCount;
+        var chunkSize = Math.Min(Count, _galleryChunkSize ?? Math.Max(CacheLineFloats, GalleryChunkBytes / (Dimension * sizeof(float))));
         // Each row of scores starts on a cache line: the matmul writes unaligned rows markedly slower.
         var rowStride = (chunkSize + CacheLineFloats - 1) / CacheLineFloats * CacheLineFloats;
         var buffer = ArrayPool<float>.Shared.Rent(rows * rowStride + CacheLineFloats);

@@ -61,6 +61,27 @@ internal sealed class RunningTopK
             OfferRow(query, scores.Slice(query * rowStride, length), firstPosition);
     }
 
+    /// <summary>An empty selection for the same queries, exclusions and K (for another slice of the gallery).</summary>
+    public RunningTopK EmptyCopy() => new(_excluded, _capacity);
+
+    /// <summary>
+    /// Adds the entries of <paramref name="later"/>, which saw only gallery positions after every position this one
+    /// saw (the next slice of the gallery). Empties <paramref name="later"/>.
+    /// </summary>
+    public void Append(RunningTopK later)
+    {
+        ArgumentNullException.ThrowIfNull(later);
+        if (later.QueryCount != QueryCount || later._capacity != _capacity)
+            throw new ArgumentException("The selections differ in queries or K.", nameof(later));
+        for (var query = 0; query < QueryCount; query++)
+        {
+            var (positions, scores) = later.Drain(query);
+            // In gallery order, so that "strictly above the worst" still settles ties for the earlier image.
+            Array.Sort(positions, scores);
+            for (var i = 0; i < positions.Length; i++) Insert(query, scores[i], positions[i]);
+        }
+    }
+
     /// <summary>Query <paramref name="query"/>'s entries, best first (score descending, then position ascending).
     /// Empties that query's selection.</summary>
     public (int[] Positions, float[] Scores) Drain(int query)
@@ -86,46 +107,56 @@ internal sealed class RunningTopK
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OfferRow(int query, ReadOnlySpan<float> row, int firstPosition)
     {
-        var scores = HeapScores(query);
-        var positions = HeapPositions(query);
-        ref var count = ref _counts[query];
+        var worst = HeapScores(query); // worst[0], the heap's root, is the bar to beat
         var excluded = _excluded[query] - firstPosition; // as an index into this row
         var i = 0;
 
         // Until the heap is full every entry gets in, whatever its score.
-        for (; i < row.Length && count < _capacity; i++)
-        {
-            if (i == excluded) continue;
-            scores[count] = row[i];
-            positions[count] = firstPosition + i;
-            SiftUp(scores, positions, count++);
-        }
-        if (count < _capacity) return;
+        for (; i < row.Length && _counts[query] < _capacity; i++)
+            if (i != excluded) Insert(query, row[i], firstPosition + i);
+        if (_counts[query] < _capacity) return;
 
         if (Vector256.IsHardwareAccelerated)
         {
             ref var start = ref MemoryMarshal.GetReference(row);
-            var bar = Vector256.Create(scores[0]);
+            var bar = Vector256.Create(worst[0]);
             for (; i <= row.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var above = Vector256.GreaterThan(Vector256.LoadUnsafe(ref start, (nuint)i), bar).ExtractMostSignificantBits();
                 if (above == 0) continue;
                 for (; above != 0; above &= above - 1)
-                    Offer(scores, positions, row, i + BitOperations.TrailingZeroCount(above), excluded, firstPosition);
-                bar = Vector256.Create(scores[0]);
+                {
+                    // Earlier candidates of these eight may have raised the bar: Insert compares again.
+                    var j = i + BitOperations.TrailingZeroCount(above);
+                    if (j != excluded) Insert(query, row[j], firstPosition + j);
+                }
+                bar = Vector256.Create(worst[0]);
             }
         }
-        for (; i < row.Length; i++) Offer(scores, positions, row, i, excluded, firstPosition);
+        for (; i < row.Length; i++)
+            if (row[i] > worst[0] && i != excluded) Insert(query, row[i], firstPosition + i);
     }
 
-    /// <summary>Replaces the worst entry with row[i] if row[i] is strictly better (it comes later, so a tie is not).</summary>
+    /// <summary>Adds an entry at a position after all others: pushed while the heap has room, else in place of the
+    /// worst entry if strictly better.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Offer(Span<float> scores, Span<int> positions, ReadOnlySpan<float> row, int i, int excluded, int firstPosition)
+    private void Insert(int query, float score, int position)
     {
-        if (!(row[i] > scores[0]) || i == excluded) return;
-        scores[0] = row[i];
-        positions[0] = firstPosition + i;
-        SiftDown(scores, positions, 0);
+        var scores = HeapScores(query);
+        var positions = HeapPositions(query);
+        ref var count = ref _counts[query];
+        if (count < _capacity)
+        {
+            scores[count] = score;
+            positions[count] = position;
+            SiftUp(scores, positions, count++);
+        }
+        else if (score > scores[0])
+        {
+            scores[0] = score;
+            positions[0] = position;
+            SiftDown(scores, positions, 0);
+        }
     }
 
     private Span<float> HeapScores(int query) => _scores.AsSpan(query * _capacity, _capacity);
