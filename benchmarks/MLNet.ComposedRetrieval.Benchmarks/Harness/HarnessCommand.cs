@@ -60,10 +60,53 @@ internal static class HarnessCommand
                         IntList(options, "queries", [1, 100]),
                         repeats > 0 ? repeats : 5));
                     break;
+                case "training":
+                    Console.WriteLine("## (a) Training throughput, frozen-backbone mode (cached 512x7x7 maps, random)");
+                    Console.WriteLine();
+                    Console.WriteLine(TrainingSection.RunFrozen(IntList(options, "batches", [32, 128]), IntList(options, "text-dims", [384, 512]),
+                        IntList(options, "steps", [4])[0], repeats > 0 ? repeats : 2));
+                    if (Dataset(options) is { } trainingData)
+                    {
+                        Console.WriteLine("## (a) Training throughput, fine-tune mode (ResNet-18 + MiniLM trained, real JPEGs)");
+                        Console.WriteLine();
+                        Console.WriteLine(TrainingSection.RunFineTune(trainingData, IntList(options, "fine-tune-batches", [32]), IntList(options, "fine-tune-steps", [3])[0]));
+                    }
+                    break;
+                case "latency":
+                    Console.WriteLine("## (b) Single-query latency, end to end (ResNet-18 + MiniLM + compositor, 35k gallery)");
+                    Console.WriteLine();
+                    if (Dataset(options) is { } latencyData)
+                        Console.WriteLine(QuerySection.RunLatency(latencyData, IntList(options, "latency-queries", [30])[0]));
+                    break;
+                case "indexing":
+                    Console.WriteLine("## (c) Gallery indexing (decode, preprocess, ResNet-18, head, index)");
+                    Console.WriteLine();
+                    if (Dataset(options) is { } indexingData)
+                        Console.WriteLine(QuerySection.RunIndexing(indexingData, IntList(options, "indexing-images", [512])[0], IntList(options, "indexing-batch", [128])[0]));
+                    break;
             }
         }
         Console.WriteLine($"Load average after the run: {LoadAverage()}.");
         return 0;
+    }
+
+    /// <summary>The fashion-product-images folder, or null (with a note) when the shared data is absent.</summary>
+    private static string? Dataset(Dictionary<string, string> options)
+    {
+        var shared = options.GetValueOrDefault("shared") ?? Environment.GetEnvironmentVariable("MLNET_CR_SHARED") ?? FindSharedBesideRepository();
+        var dataset = shared is null ? null : Path.Combine(shared, "datasets", "fashion-product-images");
+        if (dataset is not null && Directory.Exists(Path.Combine(dataset, "images"))) return dataset;
+        Console.WriteLine($"(Skipped: needs shared/datasets/fashion-product-images/images; pass --shared <folder> or set MLNET_CR_SHARED.)");
+        Console.WriteLine();
+        return null;
+    }
+
+    private static string? FindSharedBesideRepository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "MLNet.ComposedRetrieval.sln")))
+                return Directory.Exists(Path.Combine(dir.FullName, "..", "shared")) ? Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared")) : null;
+        return null;
     }
 
     private static int[] IntList(Dictionary<string, string> options, string name, int[] defaults) =>
