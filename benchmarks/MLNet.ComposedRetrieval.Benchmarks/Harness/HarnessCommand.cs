@@ -64,7 +64,7 @@ internal static class HarnessCommand
                     Console.WriteLine("## (a) Training throughput, frozen-backbone mode (cached 512x7x7 maps, random)");
                     Console.WriteLine();
                     Console.WriteLine(TrainingSection.RunFrozen(IntList(options, "batches", [32, 128]), IntList(options, "text-dims", [384, 512]),
-                        IntList(options, "steps", [4])[0], repeats > 0 ? repeats : 2));
+                        IntList(options, "steps", [6])[0], repeats > 0 ? repeats : 1));
                     if (Dataset(options) is { } trainingData)
                     {
                         Console.WriteLine("## (a) Training throughput, fine-tune mode (ResNet-18 + MiniLM trained, real JPEGs)");
