@@ -160,6 +160,10 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
 
     internal TransformerSettings Settings => _settings;
 
+    /// <summary>A transformer over the same model (not a copy: disposing either frees both) with other settings.</summary>
+    internal ComposeImageTextTransformer WithSettings(TransformerSettings settings) =>
+        new(_environment, Model, settings, TrainingHistory);
+
     private ComposedQueryMapper CreateMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
