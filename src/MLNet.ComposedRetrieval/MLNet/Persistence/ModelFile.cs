@@ -69,7 +69,7 @@ internal static class ModelFile
         stream.Write(hash.GetHashAndReset());
     }
 
-    /// <summary>Reads and checks a model file; the tensors belong to the caller's dispose scope.</summary>
+    /// <summary>Reads and checks a model file; the caller disposes the tensors.</summary>
     /// <param name="stream">The file's content, read to its end.</param>
     /// <param name="source">Names the file in error messages.</param>
     /// <exception cref="InvalidDataException">Not a model file, another format version, truncated or corrupt.</exception>
@@ -113,8 +113,20 @@ internal static class ModelFile
         long tensorStart = HeaderLength + manifestLength;
         long tensorLength = contentLength - tensorStart;
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var entry in manifest.Tensors)
-            tensors[entry.Name] = ReadTensor(entry, bytes.AsSpan((int)tensorStart, (int)tensorLength), source);
+        try
+        {
+            foreach (var entry in manifest.Tensors)
+            {
+                if (tensors.ContainsKey(entry.Name))
+                    throw new InvalidDataException($"'{source}' lists tensor '{entry.Name}' twice.");
+                tensors[entry.Name] = ReadTensor(entry, bytes.AsSpan((int)tensorStart, (int)tensorLength), source);
+            }
+        }
+        catch
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+            throw;
+        }
         return (manifest, tensors);
     }
 

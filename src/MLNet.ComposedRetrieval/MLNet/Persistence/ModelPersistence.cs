@@ -34,13 +34,14 @@ internal static class ModelPersistence
     public static ComposeImageTextTransformer Read(ComponentEnvironment environment, Stream stream, string source)
     {
         using var channel = environment.Register(ComposeImageTextEstimator.ComponentName).Start("Load");
-        using var scope = NewDisposeScope();
+        // No dispose scope here: the network's parameters are created below and must outlive this method.
         var (manifest, tensors) = ModelFile.Read(stream, source);
         var description = manifest.Model;
         ComposedRetrievalNetwork? network = null;
         try
         {
             float[]? meanImage = tensors.Remove(MeanImageTensor, out var mean) ? mean.data<float>().ToArray() : null;
+            mean?.Dispose();
             var preprocessing = description.Preprocessing.ToPreprocessing(meanImage);
             network = new ComposedRetrievalNetwork(EncoderFactory.CreateForLoading(description, preprocessing),
                 EncoderFactory.CreateForLoading(description), description.NetworkOptions);
@@ -55,6 +56,10 @@ internal static class ModelPersistence
         {
             network?.Dispose();
             throw;
+        }
+        finally
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
         }
         var device = TorchDevice.Select(environment, channel);
         var model = new ComposedRetrievalModel(network, description, device);
