@@ -95,7 +95,10 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         {
             Epochs = options.Epochs, BatchSize = options.BatchSize, TripletsPerEpoch = options.TripletsPerEpoch,
             LearningRate = options.LearningRate, WarmupEpochs = options.WarmupEpochs, DecayEpochs = options.DecayEpochs,
-            Loss = new LossOptions { UseUncertainty = method == "uncertainty", Gamma0 = options.Gamma0, W1 = options.W1, W2 = options.W2 },
+            Loss = new LossOptions
+            {
+                UseUncertainty = method != "baseline", RescaleAugmentedTarget = method == "uncertainty-rescaled", Gamma0 = options.Gamma0, W1 = options.W1, W2 = options.W2,
+            },
             Seed = seed,
         };
         var trainer = new ComposedRetrievalTrainer(network, trainerOptions)
