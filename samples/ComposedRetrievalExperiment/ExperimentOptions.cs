@@ -29,6 +29,9 @@ internal sealed record ExperimentOptions
     public bool FineTuneImage { get; init; }
     public bool FineTuneText { get; init; }
     public bool DropMissingImages { get; init; }
+    public int? MaxTrainTriplets { get; init; }
+    public int? MaxQueries { get; init; }
+    public int? MaxGallery { get; init; }
     public int GridQueries { get; init; } = 6;
     public int Threads { get; init; } = Environment.ProcessorCount;
 
@@ -55,6 +58,9 @@ internal sealed record ExperimentOptions
           --image-root DIR           where images are, if not inside the dataset folder
           --category NAME            FashionIQ category: dress | shirt | toptee (default dress)
           --drop-missing-images      drop triplets/queries whose images are missing (default: fail, with a report)
+          --max-train-triplets N     use a seeded sample of the training triplets (smoke tests)
+          --max-queries N            use a seeded sample of the evaluation queries (smoke tests)
+          --max-gallery N            cut the gallery, keeping the queries' images (figures then differ from the protocol)
         Training:
           --epochs N                 epochs per run (default 8)
           --triplets-per-epoch N     triplets sampled per epoch, 0 = full pass (default 9000)
@@ -101,6 +107,9 @@ internal sealed record ExperimentOptions
                 "--image-root" => options with { ImageRoot = Value() },
                 "--category" => options with { Category = Enum.Parse<FashionIqCategory>(Value(), ignoreCase: true) },
                 "--drop-missing-images" => options with { DropMissingImages = true },
+                "--max-train-triplets" => options with { MaxTrainTriplets = Int(Value(), name) },
+                "--max-queries" => options with { MaxQueries = Int(Value(), name) },
+                "--max-gallery" => options with { MaxGallery = Int(Value(), name) },
                 "--epochs" => options with { Epochs = Int(Value(), name) },
                 "--triplets-per-epoch" => options with { TripletsPerEpoch = Int(Value(), name) is var n && n > 0 ? n : null },
                 "--batch-size" => options with { BatchSize = Int(Value(), name) },
