@@ -7,7 +7,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// The results of an experiment: its settings as free-form key/values (data, backbone, schedule, seeds, machine,
 /// timings...) and every run scored, with per-method aggregates over seeds. Saved and loaded as JSON by
 /// <see cref="ExperimentReportJson"/>, written as Markdown by <see cref="MarkdownReport"/>, drawn by
-/// <c>ExperimentCharts</c>. Add runs as they finish and save after each, so a crash keeps the finished ones.
+/// <see cref="ExperimentCharts"/>. Add runs as they finish and save after each, so a crash keeps the finished ones.
 /// </summary>
 internal sealed class ExperimentReport
 {

@@ -27,7 +27,7 @@ internal static class ReportFixtures
         for (int e = 0; e < epochs; e++)
         {
             double progress = (e + 1.0) / epochs, wiggle = 0.3 * Math.Sin(seed * 3 + e);
-            double info = 3.2 * Math.Exp(-1.5 * progress) + 0.4 + 0.02 * seed;
+            double info = 3.2 * Math.Exp(-1.5 * progress) + 0.4 + 0.02 * seed + (uncertainty ? 0.15 : 0);
             double gamma = Math.Exp(-(double)e / epochs);
             double? lu = uncertainty ? 0.357 * (info + 0.8) + 0.515 : null;
             double loss = uncertainty ? gamma * lu!.Value + (1 - gamma) * info : info;
