@@ -17,6 +17,14 @@ internal static class MarkdownReport
         text.AppendLine("## Results").AppendLine();
         text.AppendLine(Caption(report)).AppendLine();
         text.Append(ResultsTable(report)).AppendLine();
+        var comparisons = ComparisonTable(report);
+        if (comparisons.Length > 0)
+        {
+            text.AppendLine($"## Against the {MethodNames.Baseline}").AppendLine();
+            text.AppendLine("Difference of mean Recall@K in points; a method beats the baseline at K when the difference " +
+                            "exceeds the larger seed spread (max - min) of the two.").AppendLine();
+            text.Append(comparisons).AppendLine();
+        }
         text.AppendLine("## Runs").AppendLine();
         text.Append(RunsTable(report)).AppendLine();
         text.AppendLine("## Settings").AppendLine();
@@ -47,6 +55,26 @@ internal static class MarkdownReport
             text.Append($" {Spreads(summary, ks)} |");
             text.Append($" {(summary.BestEpochs.Count == 0 ? "-" : string.Join(", ", summary.BestEpochs.Select(e => e + 1)))} |");
             text.AppendLine($" {(summary.MeanTrainTime is { } time ? ReportFormat.Duration(time) : "-")} |");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Every method but the baseline and zero-shot against <see cref="MethodNames.Baseline"/>, one row per method and K;
+    /// empty when the report has no baseline or nothing to compare with it.
+    /// </summary>
+    public static string ComparisonTable(ExperimentReport report)
+    {
+        var rows = report.Methods.Where(m => m is not (MethodNames.Baseline or MethodNames.ZeroShot))
+            .SelectMany(m => MethodComparison.Compare(report, m, MethodNames.Baseline)).ToList();
+        if (rows.Count == 0) return "";
+        var text = new StringBuilder();
+        text.AppendLine("| Method | K | Difference | Larger seed spread | Beats the baseline |");
+        text.AppendLine("|---|---:|---:|---:|---|");
+        foreach (var row in rows)
+        {
+            var difference = (row.Difference >= 0 ? "+" : "") + ReportFormat.Recall(row.Difference);
+            text.AppendLine($"| {Cell(row.Method)} | {row.K} | {difference} | {ReportFormat.Recall(row.LargerSpread)} | {(row.Beats ? "yes" : "no")} |");
         }
         return text.ToString();
     }

@@ -34,6 +34,8 @@ public class MarkdownReportTests
         Assert.True(data > 0 && lr > data, "settings keep their insertion order");
         Assert.Contains("| machine | 2 cores \\| test |", text);
         Assert.Contains("| note | a\\|b c |", text);
+        Assert.Contains("| Uncertainty (ours) | 10 | -3.40 | 0.80 | no |", text);
+        Assert.DoesNotContain("| Zero-shot (reference image) | 10 |", text);
     }
 
     [Fact]

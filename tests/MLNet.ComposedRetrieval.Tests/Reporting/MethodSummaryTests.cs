@@ -42,3 +42,35 @@ public class MethodSummaryTests
         Assert.Null(summary.RecallAt(1));
     }
 }
+
+public class MethodComparisonTests
+{
+    [Fact]
+    public void BeatsOnlyByMoreThanTheLargerSeedSpread()
+    {
+        var report = ReportFixtures.Example();
+
+        var ours = MethodComparison.Compare(report, MethodNames.Uncertainty, MethodNames.Baseline, ks: [10, 50]);
+        var reverse = MethodComparison.Compare(report, MethodNames.Baseline, MethodNames.Uncertainty, ks: [10, 50]);
+
+        // Means: baseline R@10 30.5 (spread 0.8), ours 27.1 (0.2); R@50 63.4 (0.8) and 61.8 (0.6).
+        Assert.Equal([-3.4, -1.6], ours.Select(c => Math.Round(c.Difference, 10)));
+        Assert.Equal([0.8, 0.8], ours.Select(c => Math.Round(c.LargerSpread, 10)));
+        Assert.All(ours, c => Assert.False(c.Beats));
+        Assert.All(reverse, c => Assert.True(c.Beats));
+        Assert.Empty(MethodComparison.Compare(report, "absent", MethodNames.Baseline));
+    }
+
+    [Fact]
+    public void ADifferenceWithinTheSpreadDoesNotCount()
+    {
+        var report = new ExperimentReport();
+        report.Runs.Add(new MethodRun("a", 1, ReportFixtures.Recalls(1, 30, 60), 10, 10));
+        report.Runs.Add(new MethodRun("a", 2, ReportFixtures.Recalls(1, 32, 60), 10, 10));
+        report.Runs.Add(new MethodRun("b", 1, ReportFixtures.Recalls(1, 30, 60), 10, 10));
+
+        var comparison = MethodComparison.Compare(report, "a", "b", ks: [10]).Single();
+
+        Assert.Equal((1.0, 2.0, false), (comparison.Difference, comparison.LargerSpread, comparison.Beats));
+    }
+}
