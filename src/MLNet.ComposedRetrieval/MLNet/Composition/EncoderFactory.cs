@@ -47,7 +47,11 @@ internal static class EncoderFactory
                 var updated = description with { WordVocabulary = tokenizer.Vocabulary.ToArray() };
                 return (CreateSmall(updated, tokenizer), updated);
             case TextEncoderArchitecture.MiniLM:
-                throw new NotSupportedException("The MiniLM text encoder is not available in this build yet; use TextEncoderArchitecture.SmallTransformer.");
+                var miniLm = MiniLm.Create();
+                if (description.MaxTextLength > miniLm.Options.MaxSequenceLength)
+                    throw new ArgumentOutOfRangeException(nameof(description), description.MaxTextLength,
+                        $"MiniLM takes at most {miniLm.Options.MaxSequenceLength} tokens per text.");
+                return (miniLm, description with { Transformer = miniLm.Options, WordPieceVocabulary = MiniLmVocabulary() });
             default:
                 throw UnknownTextEncoder(description.TextEncoder);
         }
@@ -70,9 +74,21 @@ internal static class EncoderFactory
         {
             TextEncoderArchitecture.SmallTransformer => CreateSmall(description, new WordTokenizer(
                 description.WordVocabulary ?? throw new InvalidDataException("The model file has no word vocabulary for its small text encoder."))),
-            TextEncoderArchitecture.MiniLM => throw new NotSupportedException("The MiniLM text encoder is not available in this build yet."),
+            TextEncoderArchitecture.MiniLM => new TransformerTextEncoder(
+                description.Transformer ?? throw new InvalidDataException("The model file has no transformer sizes for its MiniLM text encoder."),
+                BertTextTokenizer.FromVocabulary(
+                    new MemoryStream(System.Text.Encoding.UTF8.GetBytes(description.WordPieceVocabulary
+                        ?? throw new InvalidDataException("The model file has no WordPiece vocabulary for its MiniLM text encoder."))),
+                    "the model file's WordPiece vocabulary")),
             _ => throw UnknownTextEncoder(description.TextEncoder),
         };
+
+    /// <summary>MiniLM's vocab.txt, kept in the model file so a saved model needs nothing else to tokenise.</summary>
+    private static string MiniLmVocabulary()
+    {
+        using var reader = new StreamReader(MiniLm.OpenResource(MiniLm.VocabularyResource));
+        return reader.ReadToEnd();
+    }
 
     private static SmallConvBackbone CreateSmall(ModelDescription d) =>
         new(d.SmallImageInputSize, d.SmallImageChannels, d.SmallImageGrid);

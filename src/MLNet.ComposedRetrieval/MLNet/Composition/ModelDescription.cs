@@ -38,6 +38,9 @@ internal sealed record ModelDescription
     /// <summary>The WordPiece vocabulary (vocab.txt) of a BERT-family encoder.</summary>
     public string? WordPieceVocabulary { get; init; }
 
+    /// <summary>The sizes of a BERT-family encoder (MiniLM).</summary>
+    public TransformerOptions? Transformer { get; init; }
+
     public bool ImageEncoderFineTuned { get; init; }
     public bool TextEncoderFineTuned { get; init; }
 

@@ -41,15 +41,12 @@ internal static class ModelFile
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Model files are written on little-endian machines only.");
         var entries = new List<TensorEntry>(tensors.Count);
-        var blobs = new List<byte[]>(tensors.Count);
         long offset = 0;
         foreach (var (name, value) in tensors)
         {
-            using var cpu = value.detach().cpu().contiguous();
-            var bytes = cpu.numel() == 0 ? [] : cpu.bytes.ToArray();
-            entries.Add(new TensorEntry(name, cpu.dtype.ToString(), cpu.shape, offset, bytes.LongLength));
-            blobs.Add(bytes);
-            offset += bytes.LongLength;
+            long length = value.numel() * value.ElementSize;
+            entries.Add(new TensorEntry(name, value.dtype.ToString(), value.shape, offset, length));
+            offset += length;
         }
         var json = JsonSerializer.SerializeToUtf8Bytes(manifest with { Tensors = entries }, Json);
 
@@ -65,7 +62,12 @@ internal static class ModelFile
         }
         Put(header);
         Put(json);
-        foreach (var blob in blobs) Put(blob);
+        foreach (var (_, value) in tensors)
+        {
+            if (value.numel() == 0) continue;
+            using var cpu = value.detach().cpu().contiguous();
+            Put(cpu.bytes);
+        }
         stream.Write(hash.GetHashAndReset());
     }
 
@@ -76,8 +78,14 @@ internal static class ModelFile
     public static (ModelManifest Manifest, Dictionary<string, Tensor> Tensors) Read(Stream stream, string source)
     {
         byte[] bytes;
-        using (var copy = new MemoryStream())
+        if (stream.CanSeek)
         {
+            bytes = new byte[stream.Length - stream.Position];
+            stream.ReadExactly(bytes);
+        }
+        else
+        {
+            using var copy = new MemoryStream();
             stream.CopyTo(copy);
             bytes = copy.ToArray();
         }
