@@ -86,6 +86,20 @@ public sealed class GallerySearchTests(TrainedModelFixture fixture) : IDisposabl
     }
 
     [Fact]
+    public void AnEngineOverPrecomputedEmbeddingsAnswersLikeOneThatEmbedsTheImages()
+    {
+        var gallery = SyntheticRows.Gallery(_ml);
+        var embedded = _ml.Data.Cache(_ml.Transforms.EmbedGalleryImages(fixture.Model).Fit(gallery).Transform(gallery));
+        using var fromEmbeddings = fixture.Model.CreateSearchEngineFromEmbeddings(embedded);
+        var query = SyntheticRows.Task.Queries[1];
+        using var image = SyntheticRows.Image(query.Reference);
+
+        Assert.Equal(Engine.Search(image, query.Text, k: 7), fromEmbeddings.Search(image, query.Text, k: 7));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Model.CreateSearchEngineFromEmbeddings(gallery, embeddingColumnName: "Image"));
+        Assert.Contains("expected a known-size vector of Single", error.Message);
+    }
+
+    [Fact]
     public void RepeatedGalleryIdsAreRefused()
     {
         var gallery = _ml.Data.LoadFromEnumerable(new[] { 3, 4, 3 }

@@ -100,6 +100,21 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
         return GallerySearchEngine.Create(this, gallery, imageIdColumnName, imageColumnName, imageFolder ?? ImageFolder);
     }
 
+    /// <summary>
+    /// Indexes a gallery already embedded by this model (for instance with <c>mlContext.Transforms.EmbedGalleryImages</c>,
+    /// cached), so the images are not embedded again.
+    /// </summary>
+    /// <param name="embeddedGallery">The gallery rows: an id and an embedding each; ids must be unique.</param>
+    /// <param name="imageIdColumnName">The String id column.</param>
+    /// <param name="embeddingColumnName">The embedding column (a Single vector of <see cref="EmbeddingDimension"/>).</param>
+    /// <exception cref="ArgumentException">The embeddings do not have this model's width.</exception>
+    public GallerySearchEngine CreateSearchEngineFromEmbeddings(IDataView embeddedGallery,
+        string imageIdColumnName = GallerySearchEngine.DefaultImageIdColumnName, string embeddingColumnName = "ImageEmbedding")
+    {
+        ArgumentNullException.ThrowIfNull(embeddedGallery);
+        return GallerySearchEngine.FromEmbeddings(this, embeddedGallery, imageIdColumnName, embeddingColumnName);
+    }
+
     /// <summary>Writes the model to one file (created or replaced atomically).</summary>
     public void Save(string path)
     {

@@ -44,7 +44,17 @@ public sealed class GallerySearchEngine : IDisposable
     {
         const string embeddingColumn = "__GalleryEmbedding__";
         var embedder = new GalleryImageEmbeddingTransformer(model, embeddingColumn, imageColumnName, imageFolder);
-        var table = EmbeddingTable.Read(embedder.Transform(gallery), imageIdColumnName, embeddingColumn, "gallery");
+        return FromEmbeddings(model, embedder.Transform(gallery), imageIdColumnName, embeddingColumn);
+    }
+
+    internal static GallerySearchEngine FromEmbeddings(ComposeImageTextTransformer model, IDataView embeddedGallery,
+        string imageIdColumnName, string embeddingColumnName)
+    {
+        var table = EmbeddingTable.Read(embeddedGallery, imageIdColumnName, embeddingColumnName, "gallery");
+        if (table.Dimension != model.EmbeddingDimension)
+            throw new ArgumentException(
+                $"The gallery embedding column '{embeddingColumnName}' has {table.Dimension} values per row; this model's " +
+                $"embeddings have {model.EmbeddingDimension}. Embed the gallery with the same model.", nameof(embeddedGallery));
         return new GallerySearchEngine(model, table.ToIndex());
     }
 
