@@ -5,14 +5,25 @@ namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// Sends training and feature-extraction progress to an ML.NET channel, so it reaches <c>MLContext.Log</c>: an Info
-/// message at every tenth of a stage and at its end, a Trace message for every other step.
+/// message each time a stage passes another tenth of its work (and at its end), a Trace message for every other report.
 /// </summary>
 internal sealed class ChannelProgress(IChannel channel) : IProgress<WorkProgress>
 {
+    private string? _stage;
+    private long _lastTenth;
+
     public void Report(WorkProgress value)
     {
-        long tenth = Math.Max(1, value.Total / 10);
-        if (value.Done >= value.Total || value.Done % tenth == 0) channel.Info(MessageSensitivity.None, value.ToString());
-        else channel.Trace(MessageSensitivity.None, value.ToString());
+        if (value.Stage != _stage) (_stage, _lastTenth) = (value.Stage, 0);
+        long tenth = value.Total > 0 ? value.Done * 10 / value.Total : 10;
+        if (tenth > _lastTenth)
+        {
+            _lastTenth = tenth;
+            channel.Info(MessageSensitivity.None, value.ToString());
+        }
+        else
+        {
+            channel.Trace(MessageSensitivity.None, value.ToString());
+        }
     }
 }
