@@ -38,6 +38,15 @@ public sealed class ModelPersistenceTests(TrainedModelFixture fixture) : IDispos
     }
 
     [Fact]
+    public void ADisposedModelSaysSo()
+    {
+        var loaded = ComposeImageTextTransformer.Load(_ml, SavedModel());
+        loaded.Dispose();
+        var queries = SyntheticRows.Triplets(_ml, SyntheticRows.Task.Queries.Take(2));
+        Assert.Throws<ObjectDisposedException>(() => Embeddings(loaded, queries));
+    }
+
+    [Fact]
     public void TheModelCatalogLoadsItToo()
     {
         using var loaded = _ml.Model.LoadComposeImageText(SavedModel());

@@ -14,6 +14,8 @@ namespace MLNet.ComposedRetrieval;
 /// </summary>
 internal sealed class ComposedRetrievalModel : IDisposable
 {
+    private volatile bool _disposed;
+
     public ComposedRetrievalModel(ComposedRetrievalNetwork network, ModelDescription description, Device device)
     {
         if (network.ImageBackbone is null || network.TextEncoder is null)
@@ -44,6 +46,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
     /// <summary>Writes the composed query embeddings of (reference, text) pairs, row after row, into <paramref name="destination"/>.</summary>
     public void ComposeQueries(IReadOnlyList<RgbImage> references, IReadOnlyList<string> texts, Span<float> destination)
     {
+        ObjectDisposedException.ThrowIf(_disposed, typeof(ComposeImageTextTransformer));
         if (references.Count != texts.Count)
             throw new ArgumentException($"{references.Count} reference images but {texts.Count} texts.", nameof(texts));
         if (references.Count == 0) return;
@@ -58,6 +61,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
     /// <summary>Writes the embeddings of images as gallery/target images into <paramref name="destination"/>.</summary>
     public void EmbedImages(IReadOnlyList<RgbImage> images, Span<float> destination)
     {
+        ObjectDisposedException.ThrowIf(_disposed, typeof(ComposeImageTextTransformer));
         if (images.Count == 0) return;
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
@@ -74,5 +78,10 @@ internal sealed class ComposedRetrievalModel : IDisposable
         source.CopyTo(destination);
     }
 
-    public void Dispose() => Network.Dispose();
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Network.Dispose();
+    }
 }

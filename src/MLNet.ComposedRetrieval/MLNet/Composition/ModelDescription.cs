@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
 
@@ -52,6 +53,7 @@ internal sealed record ModelDescription
     /// <summary>How images are prepared for the image encoder (the mean image, if any, travels with the tensors).</summary>
     public PreprocessingDescription Preprocessing { get; init; } = new();
 
+    [JsonIgnore]
     public ComposedNetworkOptions NetworkOptions => new()
     {
         EmbeddingDimension = EmbeddingDimension, NormScale = NormScale, Heads = CompositorHeads,
