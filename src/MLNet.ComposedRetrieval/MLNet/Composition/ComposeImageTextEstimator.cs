@@ -160,7 +160,8 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
         /// <summary>Random resized crops and flips of training images when the image encoder is trained.</summary>
         public bool AugmentImages = true;
 
-        /// <summary>Seeds initialisation, sampling, batch order and noise; null to draw one from the MLContext's seed.</summary>
+        /// <summary>Seeds initialisation, sampling, batch order and noise; null to draw one from the MLContext's seed. Runs
+        /// repeat exactly when no other code draws from TorchSharp's global random generator at the same time.</summary>
         public int? Seed;
 
         /// <summary>A folder where the features of frozen encoders are cached between runs (keyed by encoder, weights and
