@@ -144,20 +144,21 @@ internal static class ModelFile
 
     private static Tensor ReadTensor(TensorEntry entry, Span<byte> section, string source)
     {
-        if (!Enum.TryParse<ScalarType>(entry.ElementType, out var type))
+        if (!Enum.TryParse<ScalarType>(entry.ElementType, out var type) || !Enum.IsDefined(type))
             throw new InvalidDataException($"'{source}': tensor '{entry.Name}' has an unknown element type '{entry.ElementType}'.");
         if (entry.Shape is null || entry.Shape.Any(d => d < 0))
             throw new InvalidDataException($"'{source}': tensor '{entry.Name}' has an invalid shape.");
         if (entry.Offset < 0 || entry.Length < 0 || entry.Offset + entry.Length > section.Length)
             throw new InvalidDataException($"'{source}': tensor '{entry.Name}' lies outside the file's tensor section.");
-        var tensor = empty(entry.Shape, type);
-        long expected = tensor.numel() * tensor.ElementSize;
+        long elementSize;
+        using (var probe = empty([0], type)) elementSize = probe.ElementSize;
+        long expected = elementSize;
+        foreach (var size in entry.Shape)
+            expected = size == 0 || expected <= section.Length / size ? expected * size : long.MaxValue;
         if (expected != entry.Length)
-        {
-            tensor.Dispose();
             throw new InvalidDataException(
                 $"'{source}': tensor '{entry.Name}' [{string.Join(", ", entry.Shape)}] of {entry.ElementType} needs {expected} bytes, the file gives {entry.Length}.");
-        }
+        var tensor = empty(entry.Shape, type);
         if (expected > 0) tensor.bytes = section.Slice((int)entry.Offset, (int)entry.Length);
         return tensor;
     }
