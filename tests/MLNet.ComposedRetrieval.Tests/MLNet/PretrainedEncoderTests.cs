@@ -6,6 +6,7 @@ namespace MLNet.ComposedRetrieval.Tests.Pipeline;
 
 /// <summary>The default encoders (ImageNet ResNet-18 and MiniLM from their NuGet packages, frozen) through the ML.NET
 /// component: a tiny fit, then a save/load round trip, which must carry the WordPiece vocabulary and the mean image.</summary>
+[Collection(TrainedModelCollection.Name)]
 public class PretrainedEncoderTests(ITestOutputHelper output)
 {
     [Fact]
