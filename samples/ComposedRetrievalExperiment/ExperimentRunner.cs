@@ -49,7 +49,14 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
                 runs.Add(TrainOne(method, seed, dataset, inputs, evaluator, backbone, textEncoder, imageMaps, cancellationToken));
             }
         }
-        return new ExperimentOutcome(dataset, zeroShot, runs, clock.Elapsed);
+        IReadOnlyList<GalleryRanking> Rank(ComposedRetrievalNetwork network, int k)
+        {
+            network.eval();
+            using var index = evaluator.BuildGallery(network, inputs, CPU);
+            using var queries = evaluator.ComposeQueries(network, inputs, CPU);
+            return index.Search(queries, k, dataset.EvalQueries.Select(q => (string?)q.ReferenceImageId).ToList());
+        }
+        return new ExperimentOutcome(dataset, zeroShot, runs, clock.Elapsed, Rank);
     }
 
     private CompositionDataset LoadDataset()
@@ -140,4 +147,5 @@ internal sealed record RunOutcome(string Method, int Seed, TrainingResult Traini
     TimeSpan TrainTime, ComposedRetrievalNetwork Network, string ModelPath);
 
 /// <summary>Everything the reports need.</summary>
-internal sealed record ExperimentOutcome(CompositionDataset Dataset, RecallAtKResult ZeroShot, IReadOnlyList<RunOutcome> Runs, TimeSpan Elapsed);
+internal sealed record ExperimentOutcome(CompositionDataset Dataset, RecallAtKResult ZeroShot, IReadOnlyList<RunOutcome> Runs,
+    TimeSpan Elapsed, Func<ComposedRetrievalNetwork, int, IReadOnlyList<GalleryRanking>> Rank);
