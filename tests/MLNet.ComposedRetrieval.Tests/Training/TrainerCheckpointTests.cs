@@ -3,7 +3,6 @@ using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Tests.Training;
 
-[Collection(Infrastructure.GlobalRandomGeneratorCollection.Name)]
 public sealed class TrainerCheckpointTests : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "ckpt-test-" + Guid.NewGuid().ToString("N"));
