@@ -83,7 +83,7 @@ var pipeline = ml.Transforms.LoadImages("ReferenceImage", imageFolder, "Referenc
     .Append(ml.Transforms.ComposeImageText(composeOptions));
 
 // 3. Fit.
-Step($"Training on {options.TrainTriplets} triplets for {options.Epochs} epochs");
+Step($"Training on {options.TrainTriplets} triplets for {options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}");
 var trained = pipeline.Fit(triplets);
 var model = trained.LastTransformer;
 
