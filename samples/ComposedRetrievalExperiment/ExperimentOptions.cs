@@ -49,8 +49,8 @@ internal sealed record ExperimentOptions
 
         Usage:
           ComposedRetrievalExperiment [run] [options]        train both methods over seeds, evaluate, write reports
-          ComposedRetrievalExperiment evaluate --model F --queries F --gallery DIR [--split F] [--output DIR]
-          ComposedRetrievalExperiment query --model F --image F --text "..." --gallery DIR [--split F] [--top-k 5]
+          ComposedRetrievalExperiment evaluate ...   (planned: score a saved model on any query file and gallery)
+          ComposedRetrievalExperiment query ...      (planned: top K for one image and one text)
 
         Data:
           --data DIR                 dataset folder (default ../shared/datasets/fashion-product-images)
