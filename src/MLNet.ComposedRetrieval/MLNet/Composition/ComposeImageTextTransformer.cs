@@ -1,0 +1,187 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.ComposedRetrieval.Training;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval;
+
+/// <summary>
+/// A trained composed-retrieval model as an ML.NET transformer: adds the composed query embedding (a Single vector of
+/// <see cref="EmbeddingDimension"/>) to every row with a reference image and a modification text. Made by
+/// <see cref="ComposeImageTextEstimator.Fit"/> or <see cref="Load(MLContext, string)"/>.
+/// </summary>
+/// <remarks>
+/// <para><see cref="Transform"/> is lazy: embeddings are computed <see cref="BatchSize"/> rows at a time as the
+/// result is read, and other columns pass through unchanged. It also serves ML.NET's prediction engine (one row at a
+/// time). Gallery images are embedded with <c>mlContext.Transforms.EmbedImages(model)</c>; a
+/// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine"/> answers queries.</para>
+/// <para>Persistence: <see cref="Save(string)"/> writes one file (weights, options, vocabulary, preprocessing, format
+/// version) that <see cref="Load(MLContext, string)"/> reads back. ML.NET's <c>mlContext.Model.Save</c> cannot hold a
+/// third-party transformer and throws a <see cref="NotSupportedException"/> that says so.</para>
+/// <para>The transformer owns native TorchSharp memory: dispose it when done, after the embedders and search engines
+/// made from it.</para>
+/// </remarks>
+public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
+{
+    private readonly ComponentEnvironment _environment;
+    private readonly TransformerSettings _settings;
+
+    internal ComposeImageTextTransformer(ComponentEnvironment environment, ComposedRetrievalModel model,
+        TransformerSettings settings, IReadOnlyList<EpochRecord> history)
+    {
+        _environment = environment;
+        Model = model;
+        _settings = settings;
+        TrainingHistory = history;
+    }
+
+    internal ComposedRetrievalModel Model { get; }
+
+    internal ComponentEnvironment Environment => _environment;
+
+    /// <summary>The column this transformer adds.</summary>
+    public string OutputColumnName => _settings.OutputColumnName;
+
+    /// <summary>The reference image column it reads (MLImage or String path).</summary>
+    public string ReferenceImageColumnName => _settings.ReferenceImageColumnName;
+
+    /// <summary>The modification text column it reads.</summary>
+    public string TextColumnName => _settings.TextColumnName;
+
+    /// <summary>The folder relative image paths are resolved against, or null.</summary>
+    public string? ImageFolder => _settings.ImageFolder;
+
+    /// <summary>Rows per network call.</summary>
+    public int BatchSize => _settings.BatchSize;
+
+    /// <summary>The width of the embeddings.</summary>
+    public int EmbeddingDimension => Model.EmbeddingDimension;
+
+    /// <summary>The image encoder the model uses.</summary>
+    public ImageEncoderArchitecture ImageEncoder => Model.Description.ImageEncoder;
+
+    /// <summary>The text encoder the model uses.</summary>
+    public TextEncoderArchitecture TextEncoder => Model.Description.TextEncoder;
+
+    /// <summary>What each training epoch did (loss terms, learning rate, validation recall).</summary>
+    public IReadOnlyList<EpochRecord> TrainingHistory { get; }
+
+    /// <summary>True: the transformer can also run row by row (ML.NET's prediction engine).</summary>
+    public bool IsRowToRowMapper => true;
+
+    /// <summary>The input schema plus the embedding column.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The reference image or text column is missing or of the wrong type.</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => CreateMapper(inputSchema).OutputSchema;
+
+    /// <summary>The row-by-row form of this transformer, for ML.NET's prediction engine.</summary>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowToRowMapper(CreateMapper(inputSchema));
+
+    /// <summary>A lazy view of <paramref name="input"/> with the embedding column added; columns are checked now.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The reference image or text column is missing or of the wrong type.</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new BatchedDataView(input, CreateMapper(input.Schema));
+    }
+
+    /// <summary>
+    /// Embeds the images of <paramref name="gallery"/> (column <paramref name="imageColumnName"/>, MLImage or path) and
+    /// indexes them under their ids (column <paramref name="imageIdColumnName"/>, String) for top-K search.
+    /// </summary>
+    /// <param name="gallery">The gallery rows: an id and an image each; ids must be unique.</param>
+    /// <param name="imageIdColumnName">The String id column.</param>
+    /// <param name="imageColumnName">The image column (MLImage or String path).</param>
+    /// <param name="imageFolder">The folder relative paths are resolved against; this transformer's by default.</param>
+    public GallerySearchEngine CreateSearchEngine(IDataView gallery, string imageIdColumnName = GallerySearchEngine.DefaultImageIdColumnName,
+        string imageColumnName = GallerySearchEngine.DefaultImageColumnName, string? imageFolder = null)
+    {
+        ArgumentNullException.ThrowIfNull(gallery);
+        return GallerySearchEngine.Create(this, gallery, imageIdColumnName, imageColumnName, imageFolder ?? ImageFolder);
+    }
+
+    /// <summary>
+    /// Indexes a gallery already embedded by this model (for instance with <c>mlContext.Transforms.EmbedGalleryImages</c>,
+    /// cached), so the images are not embedded again.
+    /// </summary>
+    /// <param name="embeddedGallery">The gallery rows: an id and an embedding each; ids must be unique.</param>
+    /// <param name="imageIdColumnName">The String id column.</param>
+    /// <param name="embeddingColumnName">The embedding column (a Single vector of <see cref="EmbeddingDimension"/>).</param>
+    /// <exception cref="ArgumentException">The embeddings do not have this model's width.</exception>
+    public GallerySearchEngine CreateSearchEngineFromEmbeddings(IDataView embeddedGallery,
+        string imageIdColumnName = GallerySearchEngine.DefaultImageIdColumnName, string embeddingColumnName = "ImageEmbedding")
+    {
+        ArgumentNullException.ThrowIfNull(embeddedGallery);
+        return GallerySearchEngine.FromEmbeddings(this, embeddedGallery, imageIdColumnName, embeddingColumnName);
+    }
+
+    /// <summary>Writes the model to one file (created or replaced atomically).</summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        var temporary = full + ".tmp";
+        using (var stream = File.Create(temporary)) Save(stream);
+        File.Move(temporary, full, overwrite: true);
+    }
+
+    /// <summary>Writes the model to <paramref name="stream"/>.</summary>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ModelPersistence.Write(stream, this);
+    }
+
+    /// <summary>Reads a model written by <see cref="Save(string)"/>; its embeddings are bit-identical to the saved one's
+    /// on the same device.</summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">Not a model file, another format version, truncated or corrupt.</exception>
+    public static ComposeImageTextTransformer Load(MLContext mlContext, string path)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        return Load(ComponentEnvironment.From(mlContext), path);
+    }
+
+    /// <summary>Reads a model from <paramref name="stream"/> (see <see cref="Load(MLContext, string)"/>).</summary>
+    public static ComposeImageTextTransformer Load(MLContext mlContext, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(stream);
+        return ModelPersistence.Read(ComponentEnvironment.From(mlContext), stream, "stream");
+    }
+
+    internal static ComposeImageTextTransformer Load(ComponentEnvironment environment, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
+        using var stream = File.OpenRead(path);
+        return ModelPersistence.Read(environment, stream, path);
+    }
+
+    /// <summary>Not supported: ML.NET's model zip has no public way to hold a third-party transformer.</summary>
+    /// <exception cref="NotSupportedException">Always; the message names the supported API.</exception>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => throw new NotSupportedException(SaveNotSupportedMessage);
+
+    internal const string SaveNotSupportedMessage =
+        "ComposeImageTextTransformer cannot be saved by mlContext.Model.Save: ML.NET's model zip has no public API for " +
+        "third-party transformers. Save it with ComposeImageTextTransformer.Save(path) and load it with " +
+        "ComposeImageTextTransformer.Load(mlContext, path) (or mlContext.Model.LoadComposeImageText(path)). Transforms " +
+        "before it in a pipeline (LoadImages, ...) hold no trained state: recreate them and Append the loaded transformer.";
+
+    /// <summary>Frees the network's native memory.</summary>
+    public void Dispose() => Model.Dispose();
+
+    internal TransformerSettings Settings => _settings;
+
+    /// <summary>A transformer over the same model (not a copy: disposing either frees both) with other settings.</summary>
+    internal ComposeImageTextTransformer WithSettings(TransformerSettings settings) =>
+        new(_environment, Model, settings, TrainingHistory);
+
+    private ComposedQueryMapper CreateMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return new ComposedQueryMapper(Model, inputSchema, OutputColumnName, ReferenceImageColumnName, TextColumnName, ImageFolder, BatchSize);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Runtime.InteropServices;
+using MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval;
+
+/// <summary>
+/// A trained network ready for inference, with what turns raw inputs into its tensors: the image preprocessing, the
+/// tokenizer and the text length. Computes composed query embeddings (reference image + text) and image embeddings
+/// (the target branch, for galleries) in batches, under <c>torch.inference_mode()</c>. Safe to call from several
+/// threads: the network stays in evaluation mode and every call has its own tensors.
+/// </summary>
+internal sealed class ComposedRetrievalModel : IDisposable
+{
+    private volatile bool _disposed;
+
+    public ComposedRetrievalModel(ComposedRetrievalNetwork network, ModelDescription description, Device device)
+    {
+        if (network.ImageBackbone is null || network.TextEncoder is null)
+            throw new ArgumentException("An inference model needs both encoders.", nameof(network));
+        Network = network;
+        Description = description;
+        Device = device;
+        network.to(device);
+        network.eval();
+    }
+
+    public ComposedRetrievalNetwork Network { get; }
+
+    public ModelDescription Description { get; }
+
+    public Device Device { get; }
+
+    /// <summary>D, the width of every embedding.</summary>
+    public int EmbeddingDimension => Network.Options.EmbeddingDimension;
+
+    public ImagePreprocessing Preprocessing => Network.ImageBackbone!.Preprocessing;
+
+    public ITextTokenizer Tokenizer => Network.TextEncoder!.Tokenizer;
+
+    /// <summary>Brings a decoded image to the encoder's input size (done as rows are read, so a batch holds only small images).</summary>
+    public RgbImage Prepare(RgbImage image) => ImageBatch.Prepare(image, Preprocessing);
+
+    /// <summary>Writes the composed query embeddings of (reference, text) pairs, row after row, into <paramref name="destination"/>.</summary>
+    public void ComposeQueries(IReadOnlyList<RgbImage> references, IReadOnlyList<string> texts, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, typeof(ComposeImageTextTransformer));
+        if (references.Count != texts.Count)
+            throw new ArgumentException($"{references.Count} reference images but {texts.Count} texts.", nameof(texts));
+        if (references.Count == 0) return;
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        var pixels = ImageBatch.FromImages(references, Preprocessing).to(Device);
+        var (ids, mask) = TokenBatch.Encode(Tokenizer, texts, Description.MaxTextLength);
+        var queries = Network.ComposeQueries(pixels, ids.to(Device), mask.to(Device));
+        CopyRows(queries, destination);
+    }
+
+    /// <summary>Writes the embeddings of images as gallery/target images into <paramref name="destination"/>.</summary>
+    public void EmbedImages(IReadOnlyList<RgbImage> images, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, typeof(ComposeImageTextTransformer));
+        if (images.Count == 0) return;
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        var pixels = ImageBatch.FromImages(images, Preprocessing).to(Device);
+        CopyRows(Network.EmbedTargets(pixels), destination);
+    }
+
+    private void CopyRows(Tensor embeddings, Span<float> destination)
+    {
+        var values = embeddings.to(ScalarType.Float32).cpu().contiguous();
+        var source = MemoryMarshal.Cast<byte, float>(values.bytes);
+        if (source.Length > destination.Length)
+            throw new ArgumentException($"{source.Length} embedding values do not fit a buffer of {destination.Length}.", nameof(destination));
+        source.CopyTo(destination);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Network.Dispose();
+    }
+}

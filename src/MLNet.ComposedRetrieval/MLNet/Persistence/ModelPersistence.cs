@@ -1,0 +1,70 @@
+using Microsoft.ML.Runtime;
+using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Pretrained;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval;
+
+/// <summary>
+/// Turns a <see cref="ComposeImageTextTransformer"/> into a <see cref="ModelFile"/> and back: the network's whole state
+/// dict (encoders included, so a model file needs no other file), the preprocessing's mean image, the description that
+/// rebuilds the network and tokenizer, the column settings and the training history.
+/// </summary>
+internal static class ModelPersistence
+{
+    private const string MeanImageTensor = "preprocessing.mean_image";
+
+    public static void Write(Stream stream, ComposeImageTextTransformer transformer)
+    {
+        var model = transformer.Model;
+        var tensors = model.Network.state_dict().Select(e => (e.Key, e.Value)).ToList();
+        using var scope = NewDisposeScope();
+        if (model.Preprocessing.MeanImage is { } meanImage)
+            tensors.Add((MeanImageTensor, tensor(meanImage, [3, model.Preprocessing.Height, model.Preprocessing.Width])));
+        var manifest = new ModelManifest
+        {
+            LibraryVersion = ModelFile.LibraryVersion,
+            Model = model.Description,
+            Settings = transformer.Settings,
+            TrainingHistory = transformer.TrainingHistory.ToList(),
+        };
+        ModelFile.Write(stream, manifest, tensors);
+    }
+
+    public static ComposeImageTextTransformer Read(ComponentEnvironment environment, Stream stream, string source)
+    {
+        using var channel = environment.Register(ComposeImageTextEstimator.ComponentName).Start("Load");
+        // No dispose scope here: the network's parameters are created below and must outlive this method.
+        var (manifest, tensors) = ModelFile.Read(stream, source);
+        var description = manifest.Model;
+        ComposedRetrievalNetwork? network = null;
+        try
+        {
+            float[]? meanImage = tensors.Remove(MeanImageTensor, out var mean) ? mean.data<float>().ToArray() : null;
+            mean?.Dispose();
+            var preprocessing = description.Preprocessing.ToPreprocessing(meanImage);
+            network = new ComposedRetrievalNetwork(EncoderFactory.CreateForLoading(description, preprocessing),
+                EncoderFactory.CreateForLoading(description), description.NetworkOptions);
+            ModuleCheckpoint.Load(network, tensors, source);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            network?.Dispose();
+            throw new InvalidDataException($"'{source}' describes a model this version of MLNet.ComposedRetrieval cannot build: {e.Message}", e);
+        }
+        catch
+        {
+            network?.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+        }
+        var device = TorchDevice.Select(environment, channel);
+        var model = new ComposedRetrievalModel(network, description, device);
+        channel.Info(MessageSensitivity.None,
+            $"Loaded '{source}': {description.ImageEncoder} + {description.TextEncoder}, {description.EmbeddingDimension}-d embeddings, on {device}.");
+        return new ComposeImageTextTransformer(environment, model, manifest.Settings, manifest.TrainingHistory);
+    }
+}

@@ -1,0 +1,24 @@
+using SkiaSharp;
+
+namespace MLNet.ComposedRetrieval.Reporting;
+
+/// <summary>Encodes bitmaps as PNG and writes them through a temporary file.</summary>
+internal static class PngFile
+{
+    public static byte[] Encode(SKBitmap bitmap)
+    {
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100)
+            ?? throw new InvalidOperationException($"SkiaSharp could not encode a {bitmap.Width} x {bitmap.Height} bitmap as PNG.");
+        return data.ToArray();
+    }
+
+    public static void Save(SKBitmap bitmap, string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, Encode(bitmap));
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,24 @@
+namespace MLNet.ComposedRetrieval.Reporting;
+
+/// <summary>Writes every file of an experiment's results into one folder (the query grid aside: it needs images).</summary>
+internal static class ReportWriter
+{
+    public const string JsonFile = "results.json";
+    public const string MarkdownFile = "results.md";
+
+    /// <summary>
+    /// Writes results.json, results.md, loss.png, val-recall.png and, when there are uncertainty runs,
+    /// uncertainty.png; returns the paths written. Each file is written through a temporary name.
+    /// </summary>
+    public static IReadOnlyList<string> WriteAll(ExperimentReport report, string folder, float chartScale = 1)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        Directory.CreateDirectory(folder);
+        var json = Path.Combine(folder, JsonFile);
+        ExperimentReportJson.Save(report, json);
+        var markdown = Path.Combine(folder, MarkdownFile);
+        File.WriteAllText(markdown + ".tmp", MarkdownReport.Write(report));
+        File.Move(markdown + ".tmp", markdown, overwrite: true);
+        return [json, markdown, .. ExperimentCharts.WriteAll(report, folder, chartScale)];
+    }
+}

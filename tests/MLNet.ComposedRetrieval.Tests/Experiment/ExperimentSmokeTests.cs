@@ -1,0 +1,59 @@
+using MLNet.ComposedRetrieval.Experiment;
+using MLNet.ComposedRetrieval.Reporting;
+using MLNet.ComposedRetrieval.Tests.Infrastructure;
+using SkiaSharp;
+using Xunit.Abstractions;
+
+namespace MLNet.ComposedRetrieval.Tests.Experiment;
+
+/// <summary>
+/// The main job end to end on real images, kept small: a few hundred triplets, one epoch, both methods, a cut
+/// gallery. Checks the files and fields it writes, not the figures.
+/// </summary>
+public sealed class ExperimentSmokeTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "experiment-smoke-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+    }
+
+    [SkippableFact]
+    public void ASmallRunWritesTheResultsChartsGridAndModels()
+    {
+        var data = SharedData.Require("datasets/fashion-product-images");
+        var options = ExperimentOptions.Parse([
+            "--data", data, "--output", Path.Combine(_folder, "out"), "--cache", Path.Combine(_folder, "cache"),
+            "--max-train-triplets", "256", "--max-queries", "40", "--max-gallery", "160",
+            "--epochs", "1", "--triplets-per-epoch", "0", "--seeds", "1", "--grid-queries", "3",
+        ]);
+        var console = new StringWriter();
+
+        var outcome = new ExperimentRunner(options, console).Run(CancellationToken.None);
+        var written = ExperimentReports.Write(options, outcome, console);
+        output.WriteLine(console.ToString());
+
+        var report = ExperimentReportJson.Load(Path.Combine(options.Output, "results.json"));
+        Assert.Equal([MethodNames.ZeroShot, MethodNames.Baseline, MethodNames.Uncertainty], report.Methods);
+        Assert.All(report.Runs, run =>
+        {
+            Assert.Equal(40, run.QueryCount);
+            Assert.Equal([1, 10, 50], run.Recall.Keys.Order());
+            Assert.All(run.Recall.Values, r => Assert.InRange(r, 0, 100));
+        });
+        var uncertainty = report.Runs.Single(r => r.Method == MethodNames.Uncertainty);
+        Assert.NotNull(Assert.Single(uncertainty.History).Sigma);
+        Assert.Equal(0, uncertainty.BestEpoch);
+        Assert.True(File.Exists(uncertainty.ModelPath));
+        Assert.Equal(written.Runs.Count, report.Runs.Count);
+
+        Assert.Contains("| " + MethodNames.Baseline, File.ReadAllText(Path.Combine(options.Output, "results.md")));
+        foreach (var png in new[] { "loss.png", "val-recall.png", "uncertainty.png", "queries.png" })
+        {
+            using var bitmap = SKBitmap.Decode(Path.Combine(options.Output, png));
+            Assert.True(bitmap is { Width: > 100, Height: > 100 }, $"{png} is not a readable image");
+        }
+        Assert.True(File.Exists(Path.Combine(options.Output, "checkpoints", "uncertainty-seed1", "state.json")));
+    }
+}

@@ -1,0 +1,116 @@
+using Microsoft.ML;
+using MLNet.ComposedRetrieval.Data;
+
+namespace MLNet.ComposedRetrieval.Tests.Pipeline;
+
+[Collection(TrainedModelCollection.Name)]
+public sealed class GallerySearchTests(TrainedModelFixture fixture) : IDisposable
+{
+    private readonly MLContext _ml = fixture.ML;
+    private readonly Lazy<GallerySearchEngine> _engine = new(() => fixture.Model.CreateSearchEngine(SyntheticRows.Gallery(fixture.ML)));
+
+    private GallerySearchEngine Engine => _engine.Value;
+
+    [Fact]
+    public void TheEngineIndexesEveryGalleryRowUnderItsId()
+    {
+        Assert.Equal(SyntheticRows.Task.Images.Count, Engine.Count);
+        Assert.Equal(Enumerable.Range(0, Engine.Count).Select(i => i.ToString()), Engine.ImageIds);
+    }
+
+    [Fact]
+    public void GalleryEmbeddingsAreTheModelsImageEmbeddings()
+    {
+        var gallery = SyntheticRows.Gallery(_ml);
+        var embedded = _ml.Transforms.EmbedGalleryImages(fixture.Model).Fit(gallery).Transform(gallery);
+        var vectors = DataViewColumns.Vectors(embedded, "ImageEmbedding");
+
+        var model = fixture.Model.Model;
+        var expected = new float[model.EmbeddingDimension];
+        foreach (var id in new[] { 0, 17, vectors.Length - 1 })
+        {
+            using var image = SyntheticRows.Image(id);
+            model.EmbedImages([RgbImage.FromMLImage(image)], expected);
+            for (int d = 0; d < expected.Length; d++) Assert.Equal(expected[d], vectors[id][d], 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void SingleQueriesAndQueryRowsGiveTheSameRankings()
+    {
+        var queries = SyntheticRows.Triplets(_ml, SyntheticRows.Task.Queries.Take(5));
+        var searched = Engine.Search(queries, k: 4, excludedImageIdColumnName: "ReferenceImageId");
+        var ids = DataViewColumns.TextVectors(searched, GallerySearchEngine.DefaultResultIdsColumnName);
+        var scores = DataViewColumns.Vectors(searched, GallerySearchEngine.DefaultResultScoresColumnName);
+
+        for (int i = 0; i < 5; i++)
+        {
+            var query = SyntheticRows.Task.Queries[i];
+            using var image = SyntheticRows.Image(query.Reference);
+            var single = Engine.Search(image, query.Text, k: 4, excludedImageId: query.Reference.ToString());
+            Assert.Equal(single.Select(r => r.ImageId), ids[i]);
+            for (int r = 0; r < 4; r++) Assert.Equal(single[r].Score, scores[i][r], 1e-4f);
+            Assert.DoesNotContain(query.Reference.ToString(), ids[i]);
+            Assert.True(single.Zip(single.Skip(1)).All(p => p.First.Score >= p.Second.Score), "scores are not best first");
+        }
+    }
+
+    [Fact]
+    public void ConcurrentSingleQueriesGiveTheSequentialResults()
+    {
+        var queries = SyntheticRows.Task.Queries.Take(24).ToList();
+        var images = queries.Select(q => SyntheticRows.Image(q.Reference)).ToList();
+        var sequential = queries.Select((q, i) => Engine.Search(images[i], q.Text, k: 5)).ToList();
+
+        var concurrent = new IReadOnlyList<SearchResult>[queries.Count];
+        Parallel.For(0, queries.Count * 4, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            n => concurrent[n % queries.Count] = Engine.Search(images[n % queries.Count], queries[n % queries.Count].Text, k: 5));
+
+        for (int i = 0; i < queries.Count; i++) Assert.Equal(sequential[i], concurrent[i]);
+        foreach (var image in images) image.Dispose();
+    }
+
+    [Fact]
+    public void KBeyondTheGalleryReturnsTheWholeGalleryAndPathsWork()
+    {
+        using var folder = new Data.TemporaryFolder();
+        SyntheticRows.WritePngs(folder.FullPath);
+        var query = SyntheticRows.Task.Queries[0];
+
+        var byPath = Engine.Search(Path.Combine(folder.FullPath, $"{query.Reference}.png"), query.Text, k: 10_000);
+        using var image = SyntheticRows.Image(query.Reference);
+        var byImage = Engine.Search(image, query.Text, k: 10_000);
+
+        Assert.Equal(Engine.Count, byPath.Count);
+        Assert.Equal(byImage, byPath);
+    }
+
+    [Fact]
+    public void AnEngineOverPrecomputedEmbeddingsAnswersLikeOneThatEmbedsTheImages()
+    {
+        var gallery = SyntheticRows.Gallery(_ml);
+        var embedded = _ml.Data.Cache(_ml.Transforms.EmbedGalleryImages(fixture.Model).Fit(gallery).Transform(gallery));
+        using var fromEmbeddings = fixture.Model.CreateSearchEngineFromEmbeddings(embedded);
+        var query = SyntheticRows.Task.Queries[1];
+        using var image = SyntheticRows.Image(query.Reference);
+
+        Assert.Equal(Engine.Search(image, query.Text, k: 7), fromEmbeddings.Search(image, query.Text, k: 7));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Model.CreateSearchEngineFromEmbeddings(gallery, embeddingColumnName: "Image"));
+        Assert.Contains("expected a known-size vector of Single", error.Message);
+    }
+
+    [Fact]
+    public void RepeatedGalleryIdsAreRefused()
+    {
+        var gallery = _ml.Data.LoadFromEnumerable(new[] { 3, 4, 3 }
+            .Select(i => new SyntheticRows.GalleryRow { ImageId = "same-" + (i == 4 ? "other" : "id"), Image = SyntheticRows.Image(i) }).ToList());
+
+        var error = Assert.Throws<ArgumentException>(() => fixture.Model.CreateSearchEngine(gallery));
+        Assert.Contains("'same-id' appears twice", error.Message);
+    }
+
+    public void Dispose()
+    {
+        if (_engine.IsValueCreated) _engine.Value.Dispose();
+    }
+}
