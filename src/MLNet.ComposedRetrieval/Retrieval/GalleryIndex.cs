@@ -16,12 +16,13 @@ namespace MLNet.ComposedRetrieval.Retrieval;
 /// </para>
 /// <para>
 /// Queries are scored in batches, and <see cref="RunningTopK"/> keeps each query's best K in one vectorised pass
-/// over each block of scores, so memory stays small whatever N is. A batch of up to
-/// <see cref="DefaultStreamingQueryLimit"/> queries on the CPU streams the gallery once through managed dot products
-/// (time: reading the gallery from memory); a larger batch takes the gallery in cache-sized chunks, one libtorch
-/// matmul each, written straight into a reused managed buffer (time: the matmul's FLOP rate). Scores are float32
-/// dot products; the two paths sum in different orders, so near-equal scores may differ in their last bits
-/// between them. benchmarks/README.md has the figures against this machine's limits.
+/// over each block of scores, so memory stays small whatever N is. On the CPU the gallery is streamed once per
+/// query batch through managed, register-blocked dot products (<see cref="BlockDotProducts"/>), block by block on
+/// all threads: the time is that of reading the gallery from memory for a few queries, and the FLOP rate for many.
+/// On other devices (or with <see cref="StreamingQueryLimit"/> lowered) the gallery is taken in cache-sized chunks,
+/// one libtorch matmul each, written straight into a reused managed buffer. Scores are float32 dot products; the
+/// two paths sum in different orders, so near-equal scores may differ in their last bits between them.
+/// benchmarks/README.md has the figures against this machine's limits.
 /// </para>
 /// </summary>
 internal sealed class GalleryIndex : IDisposable
@@ -36,17 +37,32 @@ internal sealed class GalleryIndex : IDisposable
     public const int DefaultQueryBatchSize = 256;
 
     /// <summary>
-    /// Up to this many queries (on the CPU) a search streams the gallery once through managed dot products instead
-    /// of a matmul: libtorch's matrix-vector and small matrix products read memory well below the bandwidth a plain
-    /// vectorised loop reaches, and a few dot products per row cost less than fetching the row (benchmarks/README.md).
+    /// On the CPU, batches of up to this many queries (by default all) stream the gallery through managed dot products
+    /// instead of libtorch matmuls. Measured here (benchmarks/README.md): libtorch's matrix-vector and small matrix
+    /// products read memory well below the bandwidth a plain vectorised loop reaches; at 100 queries the managed
+    /// kernel is within 10% of MKL on an idle machine, and twice as fast when another process competes for a core,
+    /// because its work items are shared out dynamically while each libtorch call ends in an OpenMP barrier that
+    /// waits for its slowest thread.
     /// </summary>
-    public const int DefaultStreamingQueryLimit = 16;
+    public const int DefaultStreamingQueryLimit = int.MaxValue;
 
-    /// <summary>Gallery rows the streaming path scores before offering them: their scores stay in the L1 cache.</summary>
-    private const int StreamBlockRows = 512;
+    /// <summary>
+    /// Gallery bytes the streaming path scores as one block (126 rows of 512 floats, a multiple of the kernel's
+    /// three rows): the block stays in L2 while every group of four queries passes over it.
+    /// </summary>
+    private const int StreamBlockBytes = 256 << 10;
 
-    /// <summary>The fewest gallery rows worth a thread of their own in the streaming path.</summary>
-    private const int StreamRowsPerThread = 1 << 14;
+    /// <summary>
+    /// Multiply-adds per work item of the parallel streaming path (at most <see cref="StreamRowsPerSlice"/> rows):
+    /// enough items for two threads even on a small gallery with many queries.
+    /// </summary>
+    private const long StreamWorkPerSlice = 1L << 25;
+
+    /// <summary>
+    /// Gallery rows per work item of the parallel streaming path. Many small items rather than one slice per thread:
+    /// when another process takes a core for a while, the other threads take over its remaining items.
+    /// </summary>
+    private const int StreamRowsPerSlice = 1 << 14;
 
     /// <summary>Floats per 64-byte cache line.</summary>
     private const int CacheLineFloats = 16;
@@ -122,7 +138,7 @@ internal sealed class GalleryIndex : IDisposable
     /// <summary>The gallery ids, in gallery order.</summary>
     public IReadOnlyList<string> Ids => _ids;
 
-    /// <summary>Batches of at most this many queries stream the gallery instead of a matmul (CPU only; 0 never).</summary>
+    /// <summary>Batches of at most this many queries stream the gallery instead of matmuls (CPU only; 0: never).</summary>
     internal int StreamingQueryLimit { get; init; } = DefaultStreamingQueryLimit;
 
     /// <summary>Threads of the streaming path; 0 for as many as libtorch uses (<c>torch.get_num_threads()</c>).</summary>
@@ -193,23 +209,25 @@ internal sealed class GalleryIndex : IDisposable
     }
 
     /// <summary>
-    /// Few queries: one pass over the gallery, each row's dot products computed while it is in cache, on as many
-    /// threads as libtorch uses (each thread a contiguous slice with its own selection, merged in gallery order).
+    /// One pass over the gallery, each block of rows scored against every query while it is in cache, on as many
+    /// threads as libtorch uses: slices of the gallery are work items with their own selections, merged in gallery order.
     /// </summary>
     private void SelectBestByStreaming(Tensor queries, RunningTopK best)
     {
         var queryValues = queries.contiguous().data<float>().ToArray();
         var threads = StreamingThreads > 0 ? StreamingThreads : get_num_threads();
-        var slices = Math.Clamp(Count / StreamRowsPerThread, 1, Math.Max(1, threads));
-        if (slices == 1)
+        var sliceRows = (int)Math.Clamp(StreamWorkPerSlice / ((long)best.QueryCount * Dimension), 1024, StreamRowsPerSlice);
+        if (threads <= 1 || Count < 2 * sliceRows)
         {
             StreamSlice(queryValues, 0, Count, best);
             return;
         }
+        var slices = (Count + sliceRows - 1) / sliceRows;
         var parts = new RunningTopK[slices];
         parts[0] = best;
         for (var i = 1; i < slices; i++) parts[i] = best.EmptyCopy();
-        Parallel.For(0, slices, i => StreamSlice(queryValues, (int)((long)Count * i / slices), (int)((long)Count * (i + 1) / slices), parts[i]));
+        Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            i => StreamSlice(queryValues, i * sliceRows, (int)Math.Min(Count, (long)(i + 1) * sliceRows), parts[i]));
         for (var i = 1; i < slices; i++) best.Append(parts[i]);
     }
 
@@ -217,15 +235,16 @@ internal sealed class GalleryIndex : IDisposable
     {
         var dimension = Dimension;
         var rows = best.QueryCount;
-        var scores = ArrayPool<float>.Shared.Rent(rows * StreamBlockRows);
+        var blockRows = Math.Max(3, StreamBlockBytes / (dimension * sizeof(float)) / 3 * 3);
+        var scores = ArrayPool<float>.Shared.Rent(rows * blockRows);
         try
         {
-            for (var block = start; block < end; block += StreamBlockRows)
+            for (var block = start; block < end; block += blockRows)
             {
-                var length = Math.Min(StreamBlockRows, end - block);
+                var length = Math.Min(blockRows, end - block);
                 var gallery = new ReadOnlySpan<float>((float*)_embeddingData + (long)block * dimension, length * dimension);
-                BlockDotProducts.Compute(gallery, length, queries, rows, dimension, scores, StreamBlockRows);
-                best.Offer(scores, StreamBlockRows, length, block);
+                BlockDotProducts.Compute(gallery, length, queries, rows, dimension, scores, blockRows);
+                best.Offer(scores, blockRows, length, block);
             }
         }
         finally
@@ -234,7 +253,7 @@ internal sealed class GalleryIndex : IDisposable
         }
     }
 
-    /// <summary>Many queries: chunk by chunk, one libtorch matmul each, written straight into the buffer the selection reads.</summary>
+    /// <summary>Chunk by chunk, one libtorch matmul each, written straight into the buffer the selection reads.</summary>
     private void SelectBestByMatmul(Tensor queries, RunningTopK best)
     {
         var rows = best.QueryCount;

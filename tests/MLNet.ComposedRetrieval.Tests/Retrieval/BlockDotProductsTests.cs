@@ -5,13 +5,14 @@ namespace MLNet.ComposedRetrieval.Tests.Retrieval;
 public class BlockDotProductsTests
 {
     [Theory]
-    [InlineData(512, 4)]
-    [InlineData(37, 7)]   // a width that is no multiple of the vector, and a query left over after groups of four
-    [InlineData(5, 1)]
-    public void MatchesPlainDotProducts(int dimension, int queryCount)
+    [InlineData(512, 4, 9)]   // 3 x 4 tiles only
+    [InlineData(512, 8, 8)]   // 3 x 4 tiles and a 2 x 4 one
+    [InlineData(37, 7, 7)]    // a width that is no multiple of the vector; a row and three queries left over
+    [InlineData(5, 1, 12)]
+    public void MatchesPlainDotProducts(int dimension, int queryCount, int rowCount)
     {
         var random = new Random(3);
-        const int rowCount = 9, stride = 12;
+        const int stride = 12;
         var rows = Enumerable.Range(0, rowCount * dimension).Select(_ => (float)random.Next(-3, 4)).ToArray();
         var queries = Enumerable.Range(0, queryCount * dimension).Select(_ => (float)random.Next(-3, 4)).ToArray();
         var scores = new float[queryCount * stride];

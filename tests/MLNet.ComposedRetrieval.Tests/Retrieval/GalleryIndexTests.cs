@@ -41,13 +41,16 @@ public class GalleryIndexTests
     {
         string[] ids = ["g0", "g1", "g2", "g3", "g4", "g5"];
         float[][] rows = [[0, 1], [1, 0], [1, 0], [0.5f, 0], [1, 0], [1, 0]];
-        using var index = GalleryIndex.FromRows(ids, rows, galleryChunkSize, queryBatchSize);
         float[] query = [1, 0];
 
-        // g1, g2, g4 and g5 tie at 1: the cut at K = 2 and K = 3 must keep the earliest ones.
-        Assert.Equal(["g1", "g2"], index.Search([query], k: 2)[0].Ids);
-        Assert.Equal(["g1", "g2", "g4"], index.Search([query], k: 3)[0].Ids);
-        Assert.Equal(["g1", "g2", "g4", "g5", "g3", "g0"], index.Search([query], k: 6)[0].Ids);
+        foreach (var index in BothPaths(ids, rows, galleryChunkSize, queryBatchSize))
+            using (index)
+            {
+                // g1, g2, g4 and g5 tie at 1: the cut at K = 2 and K = 3 must keep the earliest ones.
+                Assert.Equal(["g1", "g2"], index.Search([query], k: 2)[0].Ids);
+                Assert.Equal(["g1", "g2", "g4"], index.Search([query], k: 3)[0].Ids);
+                Assert.Equal(["g1", "g2", "g4", "g5", "g3", "g0"], index.Search([query], k: 6)[0].Ids);
+            }
     }
 
     [Fact]
@@ -55,11 +58,13 @@ public class GalleryIndexTests
     {
         var ids = Enumerable.Range(0, 1000).Select(i => $"img{i}").ToArray();
         var rows = Enumerable.Range(0, 1000).Select(i => i == 700 ? new float[] { 2, 0 } : new float[] { 1, 0 }).ToArray();
-        using var index = GalleryIndex.FromRows(ids, rows, galleryChunkSize: 128);
+        foreach (var index in BothPaths(ids, rows, galleryChunkSize: 128, queryBatchSize: 256))
+            using (index)
+            {
+                var ranking = index.Search([[1f, 0f]], k: 10)[0];
 
-        var ranking = index.Search([[1f, 0f]], k: 10)[0];
-
-        Assert.Equal(new[] { "img700" }.Concat(Enumerable.Range(0, 9).Select(i => $"img{i}")), ranking.Ids);
+                Assert.Equal(new[] { "img700" }.Concat(Enumerable.Range(0, 9).Select(i => $"img{i}")), ranking.Ids);
+            }
     }
 
     [Theory]
@@ -75,29 +80,31 @@ public class GalleryIndexTests
         var ids = Enumerable.Range(0, rows.Length).Select(i => $"g{i}").ToArray();
         var queries = Enumerable.Range(0, 30).Select(_ => Row()).ToArray();
         var excluded = queries.Select((_, q) => q % 3 == 0 ? null : ids[random.Next(rows.Length)]).ToArray();
-        using var index = GalleryIndex.FromRows(ids, rows, galleryChunkSize, queryBatchSize);
+        foreach (var index in BothPaths(ids, rows, galleryChunkSize, queryBatchSize))
+            using (index)
+            {
+                var rankings = index.Search(queries, k: 25, excluded);
 
-        var rankings = index.Search(queries, k: 25, excluded);
-
-        for (var q = 0; q < queries.Length; q++)
-        {
-            var expected = Enumerable.Range(0, rows.Length)
-                .Where(i => ids[i] != excluded[q])
-                .Select(i => (Id: ids[i], Score: rows[i].Zip(queries[q], (a, b) => a * b).Sum(), Position: i))
-                .OrderByDescending(x => x.Score).ThenBy(x => x.Position)
-                .Take(25).ToArray();
-            Assert.Equal(expected.Select(x => x.Id), rankings[q].Ids);
-            Assert.Equal(expected.Select(x => x.Score), rankings[q].Scores);
-        }
+                for (var q = 0; q < queries.Length; q++)
+                {
+                    var expected = Enumerable.Range(0, rows.Length)
+                        .Where(i => ids[i] != excluded[q])
+                        .Select(i => (Id: ids[i], Score: rows[i].Zip(queries[q], (a, b) => a * b).Sum(), Position: i))
+                        .OrderByDescending(x => x.Score).ThenBy(x => x.Position)
+                        .Take(25).ToArray();
+                    Assert.Equal(expected.Select(x => x.Id), rankings[q].Ids);
+                    Assert.Equal(expected.Select(x => x.Score), rankings[q].Scores);
+                }
+            }
     }
 
     [Theory]
-    [InlineData(null, 256, 0, 0)]      // matmul path, automatic chunks
-    [InlineData(1000, 64, 0, 0)]       // matmul path, several chunks
-    [InlineData(33, 17, 0, 0)]         // matmul path, chunks not a multiple of the cache line
-    [InlineData(null, 3, 16, 1)]       // streaming path, one thread
-    [InlineData(null, 7, 16, 3)]       // streaming path, three slices merged
-    [InlineData(null, 24, 24, 2)]      // streaming path, every query at once, two slices
+    [InlineData(null, 256, 0, 0)]               // matmul path, automatic chunks
+    [InlineData(1000, 64, 0, 0)]                // matmul path, several chunks
+    [InlineData(33, 17, 0, 0)]                  // matmul path, chunks not a multiple of the cache line
+    [InlineData(null, 3, int.MaxValue, 1)]      // streaming path, one thread
+    [InlineData(null, 7, int.MaxValue, 3)]      // streaming path, four slices of the gallery on three threads, merged
+    [InlineData(null, 24, int.MaxValue, 2)]     // streaming path, every query at once (tiles of 2 rows x 4 queries)
     public void MatchesABruteForceRankingOnALargerGallery(int? galleryChunkSize, int queryBatchSize, int streamingLimit, int threads)
     {
         // Integer scores tied at every value, so the vectorised pass meets ties at its bar all the time, and
@@ -128,6 +135,16 @@ public class GalleryIndexTests
             Assert.Equal(expected.Select(i => scores[i]), rankings[q].Scores);
         }
     }
+
+    /// <summary>The same gallery behind the streaming path (the CPU default) and behind chunked matmuls.</summary>
+    private static GalleryIndex[] BothPaths(string[] ids, float[][] rows, int galleryChunkSize, int queryBatchSize) =>
+    [
+        GalleryIndex.FromRows(ids, rows, galleryChunkSize, queryBatchSize),
+        new GalleryIndex(ids, tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, rows[0].Length]), galleryChunkSize, queryBatchSize)
+        {
+            StreamingQueryLimit = 0,
+        },
+    ];
 
     [Fact]
     public void TheExcludedReferenceLeavesItsOwnRanking()
