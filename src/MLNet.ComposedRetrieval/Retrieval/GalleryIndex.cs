@@ -210,7 +210,8 @@ internal sealed class GalleryIndex : IDisposable
 
     /// <summary>
     /// One pass over the gallery, each block of rows scored against every query while it is in cache, on as many
-    /// threads as libtorch uses: slices of the gallery are work items with their own selections, merged in gallery order.
+    /// threads as libtorch uses: slices of the gallery are work items shared out dynamically, each thread keeps its
+    /// own selection across its items (so its bar rises once), and the selections are merged at the end.
     /// </summary>
     private void SelectBestByStreaming(Tensor queries, RunningTopK best)
     {
@@ -223,12 +224,17 @@ internal sealed class GalleryIndex : IDisposable
             return;
         }
         var slices = (Count + sliceRows - 1) / sliceRows;
-        var parts = new RunningTopK[slices];
-        parts[0] = best;
-        for (var i = 1; i < slices; i++) parts[i] = best.EmptyCopy();
         Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            i => StreamSlice(queryValues, i * sliceRows, (int)Math.Min(Count, (long)(i + 1) * sliceRows), parts[i]));
-        for (var i = 1; i < slices; i++) best.Append(parts[i]);
+            best.EmptyCopy,
+            (i, _, own) =>
+            {
+                StreamSlice(queryValues, i * sliceRows, (int)Math.Min(Count, (long)(i + 1) * sliceRows), own);
+                return own;
+            },
+            own =>
+            {
+                lock (best) best.Merge(own);
+            });
     }
 
     private unsafe void StreamSlice(float[] queries, int start, int end, RunningTopK best)

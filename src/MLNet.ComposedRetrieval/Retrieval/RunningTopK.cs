@@ -6,18 +6,19 @@ using System.Runtime.Intrinsics;
 namespace MLNet.ComposedRetrieval.Retrieval;
 
 /// <summary>
-/// Per query, the best K gallery positions seen so far, fed score rows chunk by chunk in gallery order: the
-/// selection half of exact search, done in managed code so that a chunk costs one vectorised pass over its scores
-/// instead of a libtorch topk, sort and merge.
+/// Per query, the best K gallery positions seen so far, fed blocks of scores in any order: the selection half of
+/// exact search, done in managed code so that a block costs one vectorised pass over its scores instead of a
+/// libtorch topk, sort and merge.
 /// <para>
-/// Ties go to the earlier gallery position. Because positions arrive in increasing order, a new score enters a full
-/// selection only when it is strictly above the worst kept score, so no tie can push out an earlier image.
+/// Ties go to the earlier gallery position: an entry displaces the worst kept one if its score is higher, or equal
+/// with an earlier position. So the result does not depend on the order of the blocks, and several selections
+/// over parts of the gallery merge into the one a single pass would give.
 /// </para>
 /// </summary>
 /// <remarks>
 /// Each query keeps a binary min-heap whose root is its worst entry (lowest score; among equal scores, the latest
-/// position). Once a query's heap is full, a chunk costs one compare of 8 scores at a time against that root; only
-/// scores above it are looked at one by one, which for a random order of N items happens about
+/// position). Once a query's heap is full, a block costs one compare of 8 scores at a time against that root; only
+/// scores at or above it are looked at one by one, which for a random order of N items happens about
 /// K·(1 + ln(N / K)) times per query in all.
 /// </remarks>
 internal sealed class RunningTopK
@@ -47,7 +48,7 @@ internal sealed class RunningTopK
     /// <summary>
     /// Offers the scores of gallery positions <paramref name="firstPosition"/> .. + <paramref name="length"/> − 1:
     /// query q's scores are the <paramref name="length"/> values of <paramref name="scores"/> from q · <paramref name="rowStride"/>.
-    /// Chunks must come in gallery order.
+    /// Each position may be offered once.
     /// </summary>
     /// <remarks>
     /// One thread: the pass costs a few percent of the matmul that produced the scores, and worker threads would
@@ -65,19 +66,17 @@ internal sealed class RunningTopK
     public RunningTopK EmptyCopy() => new(_excluded, _capacity);
 
     /// <summary>
-    /// Adds the entries of <paramref name="later"/>, which saw only gallery positions after every position this one
-    /// saw (the next slice of the gallery). Empties <paramref name="later"/>.
+    /// Adds the entries of <paramref name="other"/>, which saw other gallery positions than this one (another part of
+    /// the gallery). Empties <paramref name="other"/>.
     /// </summary>
-    public void Append(RunningTopK later)
+    public void Merge(RunningTopK other)
     {
-        ArgumentNullException.ThrowIfNull(later);
-        if (later.QueryCount != QueryCount || later._capacity != _capacity)
-            throw new ArgumentException("The selections differ in queries or K.", nameof(later));
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.QueryCount != QueryCount || other._capacity != _capacity)
+            throw new ArgumentException("The selections differ in queries or K.", nameof(other));
         for (var query = 0; query < QueryCount; query++)
         {
-            var (positions, scores) = later.Drain(query);
-            // In gallery order, so that "strictly above the worst" still settles ties for the earlier image.
-            Array.Sort(positions, scores);
+            var (positions, scores) = other.Drain(query);
             for (var i = 0; i < positions.Length; i++) Insert(query, scores[i], positions[i]);
         }
     }
@@ -122,7 +121,8 @@ internal sealed class RunningTopK
             var bar = Vector256.Create(worst[0]);
             for (; i <= row.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
-                var above = Vector256.GreaterThan(Vector256.LoadUnsafe(ref start, (nuint)i), bar).ExtractMostSignificantBits();
+                // At or above: a tie with the worst entry still wins if its position is earlier.
+                var above = Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref start, (nuint)i), bar).ExtractMostSignificantBits();
                 if (above == 0) continue;
                 for (; above != 0; above &= above - 1)
                 {
@@ -134,11 +134,10 @@ internal sealed class RunningTopK
             }
         }
         for (; i < row.Length; i++)
-            if (row[i] > worst[0] && i != excluded) Insert(query, row[i], firstPosition + i);
+            if (row[i] >= worst[0] && i != excluded) Insert(query, row[i], firstPosition + i);
     }
 
-    /// <summary>Adds an entry at a position after all others: pushed while the heap has room, else in place of the
-    /// worst entry if strictly better.</summary>
+    /// <summary>Adds an entry: pushed while the heap has room, else in place of the worst entry if it ranks above it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Insert(int query, float score, int position)
     {
@@ -151,7 +150,7 @@ internal sealed class RunningTopK
             positions[count] = position;
             SiftUp(scores, positions, count++);
         }
-        else if (score > scores[0])
+        else if (Worse(scores[0], positions[0], score, position))
         {
             scores[0] = score;
             positions[0] = position;

@@ -24,6 +24,29 @@ public class RunningTopKTests
     }
 
     [Fact]
+    public void SelectionsOfPartsMergeIntoTheSinglePassResultWhateverTheirOrder()
+    {
+        // Scores 0..3 with many ties over 40 positions; K = 7 cuts through a tie.
+        var scores = Enumerable.Range(0, 40).Select(i => (float)(i * 7 % 4)).ToArray();
+        var single = new RunningTopK([5], capacity: 7);
+        single.Offer(scores, rowStride: 40, length: 40, firstPosition: 0);
+        var expected = single.Drain(0);
+
+        // Positions 20-39 before 10-19 (as a thread that took the later work item first would), 0-9 elsewhere.
+        var own = new RunningTopK([5], capacity: 7);
+        own.Offer(scores.AsSpan(20), rowStride: 20, length: 20, firstPosition: 20);
+        own.Offer(scores.AsSpan(10, 10), rowStride: 10, length: 10, firstPosition: 10);
+        var other = own.EmptyCopy();
+        other.Offer(scores.AsSpan(0, 10), rowStride: 10, length: 10, firstPosition: 0);
+        var merged = own.EmptyCopy();
+        merged.Merge(other);
+        merged.Merge(own);
+
+        Assert.Equal(expected.Positions, merged.Drain(0).Positions);
+        Assert.Equal([1, 9, 13, 17, 21, 25, 29], expected.Positions); // score-3 positions, earliest first, 5 excluded
+    }
+
+    [Fact]
     public void ReturnsFewerThanKWhenTheGalleryIsSmaller()
     {
         var best = new RunningTopK([1], capacity: 5);
