@@ -6,8 +6,8 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 
 /// <summary>
 /// What this machine can do at best, measured at the start of every harness run so that every figure is compared
-/// with limits taken under the same load: memory read bandwidth (a 1 GiB array read by libtorch's sum and by a
-/// plain vectorised C# loop on all threads), copy bandwidth (libtorch copy_, read + write bytes counted),
+/// with limits taken under the same load and thread count: memory read bandwidth (a 1 GiB array read by libtorch's
+/// sum and by a plain vectorised C# loop on as many threads as libtorch uses), copy bandwidth (libtorch copy_, read + write bytes counted),
 /// and the fp32 matmul FLOP rate of libtorch (a 2048³ mm, the kernel gallery search uses).
 /// </summary>
 internal sealed record MachineLimits(
@@ -96,10 +96,10 @@ internal sealed unsafe class NativeFloats : IDisposable
             new Span<float>(_values + start, (int)Math.Min(1 << 26, length - start)).Fill(1);
     }
 
-    /// <summary>Sums the values with 256-bit vectors, one slice per core.</summary>
+    /// <summary>Sums the values with 256-bit vectors, one slice per libtorch thread (the run's configured parallelism).</summary>
     public float Sum()
     {
-        var threads = Environment.ProcessorCount;
+        var threads = Math.Max(1, get_num_threads());
         var partial = new float[threads];
         Parallel.For(0, threads, t => partial[t] = SumSlice(_length * t / threads, _length * (t + 1) / threads));
         return partial.Sum();
