@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Retrieval;
@@ -12,32 +15,58 @@ namespace MLNet.ComposedRetrieval.Retrieval;
 /// This holds across chunks and at the K-th place (an image is never dropped for a later one with the same score).
 /// </para>
 /// <para>
-/// Queries are scored in batches against the gallery in chunks, keeping a running top-K per query, so memory
-/// stays at (query batch x gallery chunk) scores whatever N is; each chunk is one matmul + topk, which is where
-/// a faster version (half precision, GPU, several threads per chunk) would change things.
+/// Queries are scored in batches against the gallery in chunks: each chunk is one libtorch matmul written straight
+/// into a reused managed buffer, from which <see cref="RunningTopK"/> keeps each query's best K in one vectorised
+/// pass. Memory stays at one buffer of (query batch x gallery chunk) scores whatever N is, and the time is the
+/// matmul's: for one query, the time to stream the gallery from memory; for many, the matmul's FLOP rate
+/// (benchmarks/README.md has the figures against this machine's limits).
 /// </para>
 /// </summary>
 internal sealed class GalleryIndex : IDisposable
 {
-    /// <summary>Gallery rows scored per matmul.</summary>
-    public const int DefaultGalleryChunkSize = 16384;
+    /// <summary>
+    /// Gallery bytes per matmul when the chunk size is automatic (2048 rows of 512 floats): the chunk stays in the
+    /// cache while the matmul's blocks pass over it; larger chunks measured markedly slower on the CPU here.
+    /// </summary>
+    public const int GalleryChunkBytes = 4 << 20;
 
     /// <summary>Queries scored per matmul.</summary>
     public const int DefaultQueryBatchSize = 256;
 
+    /// <summary>
+    /// Up to this many queries (on the CPU) a search streams the gallery once through managed dot products instead
+    /// of a matmul: libtorch's matrix-vector and small matrix products read memory well below the bandwidth a plain
+    /// vectorised loop reaches, and a few dot products per row cost less than fetching the row (benchmarks/README.md).
+    /// </summary>
+    public const int DefaultStreamingQueryLimit = 16;
+
+    /// <summary>Gallery rows the streaming path scores before offering them: their scores stay in the L1 cache.</summary>
+    private const int StreamBlockRows = 512;
+
+    /// <summary>The fewest gallery rows worth a thread of their own in the streaming path.</summary>
+    private const int StreamRowsPerThread = 1 << 14;
+
+    /// <summary>Floats per 64-byte cache line.</summary>
+    private const int CacheLineFloats = 16;
+
+    /// <summary>Rows checked per pass when validating the gallery, so the check needs no N x D mask.</summary>
+    private const int FiniteCheckRows = 1 << 16;
+
     private readonly Tensor _embeddings;
+    /// <summary>Where the CPU copy's floats start (zero on other devices), for the streaming path.</summary>
+    private readonly IntPtr _embeddingData;
     private readonly string[] _ids;
     private readonly Dictionary<string, int> _positions;
-    private readonly int _galleryChunkSize;
+    private readonly int? _galleryChunkSize;
     private readonly int _queryBatchSize;
 
     /// <summary>Indexes a copy of <paramref name="embeddings"/>, kept on their device.</summary>
     /// <param name="ids">One unique, non-null id per gallery row.</param>
     /// <param name="embeddings">Finite gallery embeddings [N, D], N &gt; 0, converted to float32.</param>
-    /// <param name="galleryChunkSize">Gallery rows per matmul (&gt; 0).</param>
+    /// <param name="galleryChunkSize">Gallery rows per matmul (&gt; 0); null for about <see cref="GalleryChunkBytes"/>.</param>
     /// <param name="queryBatchSize">Queries per matmul (&gt; 0).</param>
     public GalleryIndex(IReadOnlyList<string> ids, Tensor embeddings,
-        int galleryChunkSize = DefaultGalleryChunkSize, int queryBatchSize = DefaultQueryBatchSize)
+        int? galleryChunkSize = null, int queryBatchSize = DefaultQueryBatchSize)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(embeddings);
@@ -65,11 +94,17 @@ internal sealed class GalleryIndex : IDisposable
         RequireFinite(copy, "Gallery embeddings");
         // The index owns its copy: it must outlive this scope and any scope of the caller.
         _embeddings = copy.DetachFromDisposeScope();
+        if (_embeddings.device.type == DeviceType.CPU)
+        {
+            // The copy is contiguous and never resized, so its data stays where it is for the index's lifetime.
+            using var storage = _embeddings.storage<float>();
+            _embeddingData = storage.data_ptr() + (nint)(_embeddings.storage_offset() * sizeof(float));
+        }
     }
 
     /// <summary>Indexes embeddings given as rows of equal length.</summary>
     public static GalleryIndex FromRows(IReadOnlyList<string> ids, IReadOnlyList<float[]> rows,
-        int galleryChunkSize = DefaultGalleryChunkSize, int queryBatchSize = DefaultQueryBatchSize)
+        int? galleryChunkSize = null, int queryBatchSize = DefaultQueryBatchSize)
     {
         using var scope = NewDisposeScope();
         return new GalleryIndex(ids, Stack(rows, "gallery"), galleryChunkSize, queryBatchSize);
@@ -83,6 +118,12 @@ internal sealed class GalleryIndex : IDisposable
 
     /// <summary>The gallery ids, in gallery order.</summary>
     public IReadOnlyList<string> Ids => _ids;
+
+    /// <summary>Batches of at most this many queries stream the gallery instead of a matmul (CPU only; 0 never).</summary>
+    internal int StreamingQueryLimit { get; init; } = DefaultStreamingQueryLimit;
+
+    /// <summary>Threads of the streaming path; 0 for as many as libtorch uses (<c>torch.get_num_threads()</c>).</summary>
+    internal int StreamingThreads { get; init; }
 
     /// <summary>True if <paramref name="id"/> is in the gallery.</summary>
     public bool Contains(string id) => _positions.ContainsKey(id);
@@ -108,22 +149,18 @@ internal sealed class GalleryIndex : IDisposable
         var excluded = new int[queryCount];
         for (var q = 0; q < queryCount; q++)
             excluded[q] = excludedIds?[q] is { } id && _positions.TryGetValue(id, out var position) ? position : -1;
-        // One extra candidate per query makes room for dropping its excluded image afterwards.
-        var candidates = Math.Min(k + (excluded.Any(p => p >= 0) ? 1 : 0), Count);
 
         var rankings = new List<GalleryRanking>(queryCount);
         using var inference = inference_mode();
         for (var start = 0; start < queryCount; start += _queryBatchSize)
         {
             using var scope = NewDisposeScope();
-            var batch = queries.narrow(0, start, Math.Min(_queryBatchSize, queryCount - start))
-                .to(ScalarType.Float32, _embeddings.device);
+            var rows = Math.Min(_queryBatchSize, queryCount - start);
+            var batch = queries.narrow(0, start, rows).to(ScalarType.Float32, _embeddings.device);
             RequireFinite(batch, "Query embeddings");
-            var (scores, positions) = TopCandidates(batch, candidates);
-            var scoreArray = scores.cpu().data<float>().ToArray();
-            var positionArray = positions.cpu().data<long>().ToArray();
-            for (var row = 0; row < batch.shape[0]; row++)
-                rankings.Add(ToRanking(scoreArray, positionArray, row * candidates, candidates, excluded[start + row], k));
+            var best = new RunningTopK(excluded[start..(start + rows)], Math.Min(k, Count));
+            SelectBest(batch, best);
+            for (var q = 0; q < rows; q++) rankings.Add(ToRanking(best.Drain(q)));
         }
         return rankings;
     }
@@ -139,69 +176,103 @@ internal sealed class GalleryIndex : IDisposable
     /// <inheritdoc />
     public void Dispose() => _embeddings.Dispose();
 
-    /// <summary>The best <paramref name="count"/> (score, gallery position) pairs per query row, in ranking order.</summary>
-    private (Tensor Scores, Tensor Positions) TopCandidates(Tensor queries, int count)
+    /// <summary>Offers every gallery image's scores against <paramref name="queries"/> [rows, D] to <paramref name="best"/>.</summary>
+    private void SelectBest(Tensor queries, RunningTopK best)
     {
-        Tensor? bestScores = null, bestPositions = null;
-        for (var start = 0; start < Count; start += _galleryChunkSize)
-        {
-            var length = Math.Min(_galleryChunkSize, Count - start);
-            var scores = queries.matmul(_embeddings.narrow(0, start, length).t());
-            var (chunkScores, chunkPositions) = RankedTop(scores, Math.Min(count, length));
-            chunkPositions = chunkPositions + start;
-            if (bestScores is null)
-            {
-                (bestScores, bestPositions) = (chunkScores, chunkPositions);
-                continue;
-            }
-            // Earlier chunks hold lower positions and come first, so a stable sort keeps ties in gallery order.
-            var mergedScores = cat([bestScores, chunkScores], 1);
-            var mergedPositions = cat([bestPositions!, chunkPositions], 1);
-            var (sorted, order) = mergedScores.sort(1, descending: true, stable: true);
-            var keep = Math.Min(count, (int)sorted.shape[1]);
-            (bestScores, bestPositions) = (sorted.narrow(1, 0, keep), mergedPositions.gather(1, order).narrow(1, 0, keep));
-        }
-        return (bestScores!, bestPositions!);
+        if (_embeddingData != IntPtr.Zero && best.QueryCount <= StreamingQueryLimit) SelectBestByStreaming(queries, best);
+        else SelectBestByMatmul(queries, best);
     }
 
     /// <summary>
-    /// The top <paramref name="count"/> columns of each row of <paramref name="scores"/>, by score descending and then
-    /// column ascending. topk alone picks arbitrarily among entries tied at the cut, so rows with such ties are redone.
+    /// Few queries: one pass over the gallery, each row's dot products computed while it is in cache, on as many
+    /// threads as libtorch uses (each thread a contiguous slice with its own selection, merged in gallery order).
     /// </summary>
-    private static (Tensor Scores, Tensor Positions) RankedTop(Tensor scores, int count)
+    private void SelectBestByStreaming(Tensor queries, RunningTopK best)
     {
-        var (_, positions) = scores.topk(count, dim: 1, largest: true, sorted: true);
-        var cut = scores.gather(1, positions.narrow(1, count - 1, 1));
-        var tiedAtCut = (scores >= cut).sum(1).gt(count).nonzero().squeeze(1);
-        if (tiedAtCut.shape[0] > 0)
+        var queryValues = queries.contiguous().data<float>().ToArray();
+        var threads = StreamingThreads > 0 ? StreamingThreads : get_num_threads();
+        var slices = Math.Clamp(Count / StreamRowsPerThread, 1, Math.Max(1, threads));
+        if (slices == 1)
         {
-            var rows = scores.index_select(0, tiedAtCut);
-            var rowCut = cut.index_select(0, tiedAtCut);
-            var above = rows > rowCut;
-            var atCut = rows == rowCut;
-            // Take every entry above the cut, then the first entries at the cut until the row has count.
-            var quota = count - above.sum(1, keepdim: true);
-            var chosen = above.logical_or(atCut.logical_and(atCut.cumsum(1, ScalarType.Int64) <= quota));
-            var redone = chosen.nonzero().select(1, 1).view(tiedAtCut.shape[0], count);
-            positions = positions.index_copy(0, tiedAtCut, redone);
+            StreamSlice(queryValues, 0, Count, best);
+            return;
         }
-        positions = positions.sort(1).Values;
-        var (ranked, order) = scores.gather(1, positions).sort(1, descending: true, stable: true);
-        return (ranked, positions.gather(1, order));
+        var parts = new RunningTopK[slices];
+        parts[0] = best;
+        for (var i = 1; i < slices; i++) parts[i] = best.EmptyCopy();
+        Parallel.For(0, slices, i => StreamSlice(queryValues, (int)((long)Count * i / slices), (int)((long)Count * (i + 1) / slices), parts[i]));
+        for (var i = 1; i < slices; i++) best.Append(parts[i]);
     }
 
-    private GalleryRanking ToRanking(float[] scores, long[] positions, int offset, int candidates, int excluded, int k)
+    private unsafe void StreamSlice(float[] queries, int start, int end, RunningTopK best)
     {
-        var ids = new List<string>(Math.Min(k, candidates));
-        var kept = new List<float>(ids.Capacity);
-        for (var c = 0; c < candidates && ids.Count < k; c++)
+        var dimension = Dimension;
+        var rows = best.QueryCount;
+        var scores = ArrayPool<float>.Shared.Rent(rows * StreamBlockRows);
+        try
         {
-            var position = (int)positions[offset + c];
-            if (position == excluded) continue;
-            ids.Add(_ids[position]);
-            kept.Add(scores[offset + c]);
+            for (var block = start; block < end; block += StreamBlockRows)
+            {
+                var length = Math.Min(StreamBlockRows, end - block);
+                var gallery = new ReadOnlySpan<float>((float*)_embeddingData + (long)block * dimension, length * dimension);
+                BlockDotProducts.Compute(gallery, length, queries, rows, dimension, scores, StreamBlockRows);
+                best.Offer(scores, StreamBlockRows, length, block);
+            }
         }
-        return new GalleryRanking(ids.AsReadOnly(), kept.AsReadOnly());
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
+    /// <summary>Many queries: chunk by chunk, one libtorch matmul each, written straight into the buffer the selection reads.</summary>
+    private void SelectBestByMatmul(Tensor queries, RunningTopK best)
+    {
+        var rows = best.QueryCount;
+        var chunkSize = Math.Min(Count, _galleryChunkSize ?? Math.Max(CacheLineFloats, GalleryChunkBytes / (Dimension * sizeof(float))));
+        // Each row of scores starts on a cache line: the matmul writes unaligned rows markedly slower.
+        var rowStride = (chunkSize + CacheLineFloats - 1) / CacheLineFloats * CacheLineFloats;
+        var buffer = ArrayPool<float>.Shared.Rent(rows * rowStride + CacheLineFloats);
+        try
+        {
+            using var scope = NewDisposeScope();
+            // The matmul writes into the managed buffer the selection reads (frombuffer shares its memory and pins
+            // it until disposed, which this scope does before the buffer goes back to the pool): no copy and no
+            // allocation per chunk. beta = 0 ignores the buffer's old contents.
+            var pinned = frombuffer(buffer, ScalarType.Float32);
+            var offset = AlignedOffset(buffer);
+            var scores = pinned.narrow(0, offset, (long)rows * rowStride).view(rows, rowStride);
+            var onCpu = _embeddings.device.type == DeviceType.CPU;
+            for (var start = 0; start < Count; start += chunkSize)
+            {
+                using var chunkScope = NewDisposeScope();
+                var length = Math.Min(chunkSize, Count - start);
+                var target = scores.narrow(1, 0, length);
+                var chunk = _embeddings.narrow(0, start, length).t();
+                if (onCpu) target.addmm_(queries, chunk, beta: 0, alpha: 1);
+                else target.copy_(queries.mm(chunk));
+                best.Offer(buffer.AsSpan(offset), rowStride, length, start);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The first index of a pinned float array whose address is a multiple of the cache line.</summary>
+    private static int AlignedOffset(float[] pinned)
+    {
+        var address = Marshal.UnsafeAddrOfPinnedArrayElement(pinned, 0).ToInt64();
+        var misalignment = (int)(address % (CacheLineFloats * sizeof(float)));
+        return misalignment == 0 ? 0 : (CacheLineFloats * sizeof(float) - misalignment) / sizeof(float);
+    }
+
+    private GalleryRanking ToRanking((int[] Positions, float[] Scores) best)
+    {
+        var ids = new string[best.Positions.Length];
+        for (var i = 0; i < ids.Length; i++) ids[i] = _ids[best.Positions[i]];
+        return new GalleryRanking(Array.AsReadOnly(ids), Array.AsReadOnly(best.Scores));
     }
 
     private static Tensor Stack(IReadOnlyList<float[]> rows, string what)
@@ -221,7 +292,12 @@ internal sealed class GalleryIndex : IDisposable
 
     private static void RequireFinite(Tensor embeddings, string what)
     {
-        if (!embeddings.isfinite().all().item<bool>())
-            throw new ArgumentException($"{what} contain NaN or infinite values.");
+        for (long start = 0; start < embeddings.shape[0]; start += FiniteCheckRows)
+        {
+            using var scope = NewDisposeScope();
+            var rows = embeddings.narrow(0, start, Math.Min(FiniteCheckRows, embeddings.shape[0] - start));
+            if (!rows.isfinite().all().item<bool>())
+                throw new ArgumentException($"{what} contain NaN or infinite values.");
+        }
     }
 }

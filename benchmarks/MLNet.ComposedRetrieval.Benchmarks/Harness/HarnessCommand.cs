@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using MLNet.ComposedRetrieval.Native;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
+
+/// <summary>
+/// The throughput harness: <c>harness [section ...] [--option value ...]</c>. Every run first measures the machine's
+/// limits (memory bandwidth, matmul FLOP rate), then runs the named sections (all when none is named) and prints
+/// Markdown tables. Options: <c>--threads</c> (libtorch intra-op threads; default: libtorch's own choice, the
+/// number of cores), <c>--repeats</c>, <c>--sizes</c> (search gallery sizes, comma-separated), <c>--queries</c>
+/// (queries per search call, comma-separated), <c>--shared</c> (the shared data folder, for the latency and
+/// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository).
+/// </summary>
+internal static class HarnessCommand
+{
+    private static readonly string[] AllSections = ["search", "training", "latency", "indexing"];
+
+    public static int Run(string[] args)
+    {
+        var sections = new List<string>();
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                if (i + 1 >= args.Length) throw new ArgumentException($"Option {args[i]} needs a value.");
+                options[args[i][2..]] = args[++i];
+            }
+            else if (AllSections.Contains(args[i]) || args[i] == "limits") sections.Add(args[i]);
+            else throw new ArgumentException($"Unknown section '{args[i]}'; known: limits, {string.Join(", ", AllSections)}.");
+        }
+        if (sections.Count == 0) sections.AddRange(AllSections);
+
+        TorchSharpRuntime.EnsureLoaded();
+        if (options.TryGetValue("threads", out var threads)) set_num_threads(int.Parse(threads, CultureInfo.InvariantCulture));
+        var repeats = options.TryGetValue("repeats", out var r) ? int.Parse(r, CultureInfo.InvariantCulture) : 0;
+
+        Console.WriteLine($"# MLNet.ComposedRetrieval harness, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine();
+        Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {CpuName()}, {RuntimeInformation.OSDescription}, " +
+                          $".NET {Environment.Version}, libtorch threads {get_num_threads()} (intra-op) / {get_num_interop_threads()} (inter-op), " +
+                          $"load average before the run {LoadAverage()}.");
+        Console.WriteLine();
+        var limits = MachineLimits.Measure();
+        Console.WriteLine("## Machine limits (same run)");
+        Console.WriteLine();
+        Console.WriteLine(limits);
+
+        foreach (var section in sections)
+        {
+            switch (section)
+            {
+                case "search":
+                    Console.WriteLine("## (d) Exact top-50 search, 512-d float32 gallery");
+                    Console.WriteLine();
+                    Console.WriteLine(SearchSection.Run(limits,
+                        IntList(options, "sizes", [10_000, 100_000, 1_000_000]),
+                        IntList(options, "queries", [1, 100]),
+                        repeats > 0 ? repeats : 5));
+                    break;
+                case "training":
+                    Console.WriteLine("## (a) Training throughput, frozen-backbone mode (cached 512x7x7 maps, random)");
+                    Console.WriteLine();
+                    Console.WriteLine(TrainingSection.RunFrozen(IntList(options, "batches", [32, 128]), IntList(options, "text-dims", [384, 512]),
+                        IntList(options, "steps", [6])[0], repeats > 0 ? repeats : 1));
+                    if (Dataset(options) is { } trainingData)
+                    {
+                        Console.WriteLine("## (a) Training throughput, fine-tune mode (ResNet-18 + MiniLM trained, real JPEGs)");
+                        Console.WriteLine();
+                        Console.WriteLine(TrainingSection.RunFineTune(trainingData, IntList(options, "fine-tune-batches", [32]), IntList(options, "fine-tune-steps", [3])[0]));
+                    }
+                    break;
+                case "latency":
+                    Console.WriteLine("## (b) Single-query latency, end to end (ResNet-18 + MiniLM + compositor, 35k gallery)");
+                    Console.WriteLine();
+                    if (Dataset(options) is { } latencyData)
+                        Console.WriteLine(QuerySection.RunLatency(latencyData, IntList(options, "latency-queries", [30])[0]));
+                    break;
+                case "indexing":
+                    Console.WriteLine("## (c) Gallery indexing (decode, preprocess, ResNet-18, head, index)");
+                    Console.WriteLine();
+                    if (Dataset(options) is { } indexingData)
+                        Console.WriteLine(QuerySection.RunIndexing(indexingData, IntList(options, "indexing-images", [512])[0], IntList(options, "indexing-batch", [128])[0]));
+                    break;
+            }
+        }
+        Console.WriteLine($"Load average after the run: {LoadAverage()}.");
+        return 0;
+    }
+
+    /// <summary>The fashion-product-images folder, or null (with a note) when the shared data is absent.</summary>
+    private static string? Dataset(Dictionary<string, string> options)
+    {
+        var shared = options.GetValueOrDefault("shared") ?? Environment.GetEnvironmentVariable("MLNET_CR_SHARED") ?? FindSharedBesideRepository();
+        var dataset = shared is null ? null : Path.Combine(shared, "datasets", "fashion-product-images");
+        if (dataset is not null && Directory.Exists(Path.Combine(dataset, "images"))) return dataset;
+        Console.WriteLine($"(Skipped: needs shared/datasets/fashion-product-images/images; pass --shared <folder> or set MLNET_CR_SHARED.)");
+        Console.WriteLine();
+        return null;
+    }
+
+    private static string? FindSharedBesideRepository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "MLNet.ComposedRetrieval.sln")))
+                return Directory.Exists(Path.Combine(dir.FullName, "..", "shared")) ? Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared")) : null;
+        return null;
+    }
+
+    private static int[] IntList(Dictionary<string, string> options, string name, int[] defaults) =>
+        options.TryGetValue(name, out var value)
+            ? value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray()
+            : defaults;
+
+    private static string CpuName()
+    {
+        const string cpuinfo = "/proc/cpuinfo";
+        if (!File.Exists(cpuinfo)) return RuntimeInformation.ProcessArchitecture.ToString();
+        var line = File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+        return line?.Split(':', 2)[1].Trim() ?? RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+}

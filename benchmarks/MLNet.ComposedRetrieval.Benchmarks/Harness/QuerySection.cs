@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Pretrained;
+using MLNet.ComposedRetrieval.Retrieval;
+using MLNet.ComposedRetrieval.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
+
+/// <summary>
+/// Inference with the full network (ImageNet ResNet-18 + MiniLM + compositor + head; the upper layers untrained,
+/// which changes no timing), eval mode and <c>torch.inference_mode</c>, on the catalogue's real JPEGs:
+/// (b) one composed query end to end, stage by stage; (c) gallery indexing through the evaluator's path.
+/// </summary>
+internal static class QuerySection
+{
+    private const int K = 50;
+
+    /// <summary>
+    /// Single-query latency: decode the reference JPEG, preprocess, tokenise, ResNet-18, MiniLM, compositor and
+    /// head, then exact top-50 over a gallery of every catalogue image (35,332 x 512, random unit rows: the
+    /// values do not change the time), the reference excluded.
+    /// </summary>
+    public static string RunLatency(string datasetRoot, int queryCount)
+    {
+        using var network = CreateNetwork(out var backbone, out var encoder);
+        var images = Path.Combine(datasetRoot, "images");
+        var galleryIds = Directory.EnumerateFiles(images, "*.jpg").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        using var generator = new Generator(3);
+        GalleryIndex index;
+        using (var scope = NewDisposeScope())
+        {
+            var rows = randn(galleryIds.Length, network.Options.EmbeddingDimension, generator: generator);
+            index = new GalleryIndex(galleryIds!, rows.div_(rows.norm(1, keepdim: true)));
+        }
+        using var _ = index;
+        var queries = File.ReadLines(Path.Combine(datasetRoot, "queries.val.tsv")).Skip(1).Select(l => l.Split('\t'))
+            .Take(queryCount + 3).ToList();
+
+        string[] stages = ["decode JPEG", "preprocess", "tokenise", "ResNet-18", "MiniLM", "compositor + head", "search 35k", "end to end"];
+        var times = stages.Select(_ => new List<double>()).ToArray();
+        PeakMemory.Reset();
+        var before = PeakMemory.CurrentBytes;
+        for (var q = 0; q < queries.Count; q++)
+        {
+            var (reference, text) = (queries[q][0], queries[q][1]);
+            var lap = new double[stages.Length];
+            var total = Stopwatch.StartNew();
+            var clock = Stopwatch.StartNew();
+            double Lap() { var s = clock.Elapsed.TotalSeconds; clock.Restart(); return s; }
+            using (var scope = NewDisposeScope())
+            using (var inference = inference_mode())
+            {
+                var image = ImageDecoder.Decode(Path.Combine(images, reference));
+                lap[0] = Lap();
+                var pixels = ImageBatch.FromImages([ImageBatch.Prepare(image, backbone.Preprocessing)], backbone.Preprocessing);
+                lap[1] = Lap();
+                var (ids, mask) = TokenBatch.Encode(encoder.Tokenizer, [text], maxLength: 64);
+                lap[2] = Lap();
+                var map = network.EncodeImages(pixels);
+                lap[3] = Lap();
+                var sentence = network.EncodeText(ids, mask);
+                lap[4] = Lap();
+                var query = network.ComposeFromFeatures(map, sentence);
+                lap[5] = Lap();
+                index.Search(query, K, [reference]);
+                lap[6] = Lap();
+            }
+            lap[7] = total.Elapsed.TotalSeconds;
+            if (q < 3) continue; // warm-up: first calls pay for oneDNN primitive creation and JIT
+            for (var s = 0; s < stages.Length; s++) times[s].Add(lap[s]);
+        }
+
+        var table = new MarkdownTable("stage", "p50 (ms)", "p95 (ms)", "share of p50 end to end");
+        var endToEnd = Timing.FromSamples(times[^1]).Median;
+        for (var s = 0; s < stages.Length; s++)
+        {
+            var timing = Timing.FromSamples(times[s]);
+            table.Add(stages[s], timing.Median * 1e3, timing.P95 * 1e3, $"{100 * timing.Median / endToEnd:F0}%");
+        }
+        return table + Environment.NewLine +
+               $"{times[^1].Count} queries from queries.val.tsv after 3 warm-up ones; process RSS {MarkdownTable.Megabytes(before)} MB " +
+               $"(models + gallery), peak extra during the queries {MarkdownTable.Megabytes(PeakMemory.PeakBytes - before)} MB." + Environment.NewLine;
+    }
+
+    /// <summary>
+    /// Gallery indexing: <see cref="RetrievalEvaluator.BuildGallery"/> over real JPEGs (decode, preprocess,
+    /// ResNet-18, head, index) in batches of <paramref name="batchSize"/>; images/s, and the decode + preprocess share.
+    /// </summary>
+    public static string RunIndexing(string datasetRoot, int imageCount, int batchSize)
+    {
+        using var network = CreateNetwork(out var backbone, out var encoder);
+        var images = Path.Combine(datasetRoot, "images");
+        var ids = Directory.EnumerateFiles(images, "*.jpg").Select(Path.GetFileName).Order(StringComparer.Ordinal)
+            .Take(imageCount).Select(id => id!).ToArray();
+        var inputs = new PixelCompositionInputs(id => ImageDecoder.Decode(Path.Combine(images, id)), backbone.Preprocessing, encoder.Tokenizer);
+        var evaluator = new RetrievalEvaluator(ids, [new CompositionQuery(ids[0], "unused", ids[0])], [K], batchSize);
+
+        // Warm-up on one batch, then the whole set once.
+        using (var warm = new RetrievalEvaluator(ids.Take(batchSize).ToArray(), [new CompositionQuery(ids[0], "unused", ids[0])], [K], batchSize)
+                   .BuildGallery(network, inputs, CPU)) { }
+        PeakMemory.Reset();
+        var before = PeakMemory.CurrentBytes;
+        var total = Timing.Of(() => evaluator.BuildGallery(network, inputs, CPU).Dispose(), warmup: 0, repeats: 1);
+        var peak = PeakMemory.PeakBytes - before;
+        var data = Timing.Of(() => inputs.Images(ids.Take(batchSize).ToList(), augment: false).Dispose(), warmup: 1, repeats: 3);
+
+        var table = new MarkdownTable("images", "batch", "total (s)", "images/s", "decode + preprocess per batch (ms)", "decode + preprocess share", "peak extra RSS (MB)");
+        var batches = Math.Ceiling(ids.Length / (double)batchSize);
+        table.Add(ids.Length, batchSize, total.Min, ids.Length / total.Min, data.Median * 1e3,
+            $"{100 * data.Median * batches / total.Min:F0}%", MarkdownTable.Megabytes(peak));
+        return table.ToString();
+    }
+
+    private static ComposedRetrievalNetwork CreateNetwork(out ImageBackbone backbone, out TextEncoder encoder)
+    {
+        manual_seed(1);
+        backbone = PretrainedResNet18.Create();
+        encoder = MiniLm.Create();
+        var network = new ComposedRetrievalNetwork(backbone, encoder);
+        network.eval();
+        return network;
+    }
+}
