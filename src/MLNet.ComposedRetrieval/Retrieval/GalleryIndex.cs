@@ -15,11 +15,13 @@ namespace MLNet.ComposedRetrieval.Retrieval;
 /// This holds across chunks and at the K-th place (an image is never dropped for a later one with the same score).
 /// </para>
 /// <para>
-/// Queries are scored in batches against the gallery in chunks: each chunk is one libtorch matmul written straight
-/// into a reused managed buffer, from which <see cref="RunningTopK"/> keeps each query's best K in one vectorised
-/// pass. Memory stays at one buffer of (query batch x gallery chunk) scores whatever N is, and the time is the
-/// matmul's: for one query, the time to stream the gallery from memory; for many, the matmul's FLOP rate
-/// (benchmarks/README.md has the figures against this machine's limits).
+/// Queries are scored in batches, and <see cref="RunningTopK"/> keeps each query's best K in one vectorised pass
+/// over each block of scores, so memory stays small whatever N is. A batch of up to
+/// <see cref="DefaultStreamingQueryLimit"/> queries on the CPU streams the gallery once through managed dot products
+/// (time: reading the gallery from memory); a larger batch takes the gallery in cache-sized chunks, one libtorch
+/// matmul each, written straight into a reused managed buffer (time: the matmul's FLOP rate). Scores are float32
+/// dot products; the two paths sum in different orders, so near-equal scores may differ in their last bits
+/// between them. benchmarks/README.md has the figures against this machine's limits.
 /// </para>
 /// </summary>
 internal sealed class GalleryIndex : IDisposable
@@ -59,6 +61,7 @@ internal sealed class GalleryIndex : IDisposable
     private readonly Dictionary<string, int> _positions;
     private readonly int? _galleryChunkSize;
     private readonly int _queryBatchSize;
+    private bool _disposed;
 
     /// <summary>Indexes a copy of <paramref name="embeddings"/>, kept on their device.</summary>
     /// <param name="ids">One unique, non-null id per gallery row.</param>
@@ -138,6 +141,8 @@ internal sealed class GalleryIndex : IDisposable
     /// the gallery, exclude nothing).</param>
     public IReadOnlyList<GalleryRanking> Search(Tensor queries, int k, IReadOnlyList<string?>? excludedIds = null)
     {
+        // The streaming path reads the gallery's memory directly: never after it is freed.
+        ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(queries);
         if (queries.dim() != 2 || queries.shape[1] != Dimension)
             throw new ArgumentException($"Queries must be [Q, {Dimension}]; found [{string.Join(", ", queries.shape)}].", nameof(queries));
@@ -174,7 +179,11 @@ internal sealed class GalleryIndex : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _embeddings.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _embeddings.Dispose();
+    }
 
     /// <summary>Offers every gallery image's scores against <paramref name="queries"/> [rows, D] to <paramref name="best"/>.</summary>
     private void SelectBest(Tensor queries, RunningTopK best)
@@ -230,6 +239,8 @@ internal sealed class GalleryIndex : IDisposable
     {
         var rows = best.QueryCount;
         var chunkSize = Math.Min(Count, _galleryChunkSize ?? Math.Max(CacheLineFloats, GalleryChunkBytes / (Dimension * sizeof(float))));
+        // A chosen chunk size may not make a buffer larger than an array can be.
+        chunkSize = Math.Min(chunkSize, (Array.MaxLength - 2 * CacheLineFloats) / rows / CacheLineFloats * CacheLineFloats);
         // Each row of scores starts on a cache line: the matmul writes unaligned rows markedly slower.
         var rowStride = (chunkSize + CacheLineFloats - 1) / CacheLineFloats * CacheLineFloats;
         var buffer = ArrayPool<float>.Shared.Rent(rows * rowStride + CacheLineFloats);

@@ -158,6 +158,15 @@ public class GalleryIndexTests
     }
 
     [Fact]
+    public void ADisposedIndexRefusesToSearch()
+    {
+        var index = GalleryIndex.FromRows(CompassIds, Compass);
+        index.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => index.Search([[1f, 0f]], k: 1));
+    }
+
+    [Fact]
     public void BadGalleriesAndQueriesAreRejected()
     {
         using var scope = NewDisposeScope();
