@@ -29,11 +29,11 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         var evaluator = new RetrievalEvaluator(dataset.GalleryImageIds, dataset.EvalQueries, Ks);
 
         console.WriteLine($"Caching frozen features under {options.CacheFolder} ...");
-        var imageMaps = FrozenEncoderFeatures.CacheImageMaps(backbone, dataset.AllImageIds(), dataset.ResolveImage,
-            options.CacheFolder, batchSize: 32, _progress, cancellationToken);
+        var imageMaps = FrozenEncoderFeatures.CacheImageMaps(backbone, dataset.AllImageIds(), id => ImageDecoder.Decode(dataset.ResolveImage(id)),
+            options.CacheFolder, CPU, batchSize: 32, _progress, Log, cancellationToken);
         var texts = dataset.TrainTriplets.Select(t => t.ModificationText).Concat(dataset.EvalQueries.Select(q => q.ModificationText));
         var textFeatures = FrozenEncoderFeatures.CacheTextFeatures(textEncoder, texts, options.CacheFolder,
-            progress: _progress, cancellationToken: cancellationToken);
+            progress: _progress, log: Log, cancellationToken: cancellationToken);
         console.WriteLine($"  {imageMaps.Count} image maps [{string.Join("x", imageMaps.ItemShape)}], {textFeatures.Count} text features ({clock.Elapsed:m\\:ss}).");
 
         var zeroShot = ZeroShot(imageMaps, dataset);
@@ -58,6 +58,8 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         }
         return new ExperimentOutcome(dataset, zeroShot, runs, clock.Elapsed, Rank);
     }
+
+    private void Log(string message) => console.WriteLine("  " + message);
 
     private CompositionDataset LoadDataset()
     {

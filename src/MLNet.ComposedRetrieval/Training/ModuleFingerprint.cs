@@ -4,21 +4,19 @@ using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Training;
 
-/// <summary>A short hash of a module's parameter and buffer names, shapes and values: feature caches key on it,
-/// so features computed with other weights are never reused.</summary>
+/// <summary>A hash of a module's parameter and buffer names and values: part of a feature cache's key, so features
+/// cached for one set of weights (a random small encoder of one seed, say) are never served for another.</summary>
 internal static class ModuleFingerprint
 {
     public static string Of(nn.Module module)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var scope = NewDisposeScope();
-        foreach (var (name, value) in module.state_dict().OrderBy(p => p.Key, StringComparer.Ordinal))
+        foreach (var (name, value) in module.state_dict().OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             hash.AppendData(Encoding.UTF8.GetBytes($"{name}:{value.dtype}:{string.Join("x", value.shape)};"));
-            var cpu = value.detach().cpu().contiguous();
-            if (cpu.dtype == ScalarType.Float32) hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
-            else hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.to(ScalarType.Float64).data<double>().ToArray().AsSpan()));
+            using var cpu = value.detach().cpu().contiguous();
+            if (cpu.numel() > 0) hash.AppendData(cpu.bytes);
         }
-        return Convert.ToHexString(hash.GetHashAndReset())[..16].ToLowerInvariant();
+        return Convert.ToHexString(hash.GetHashAndReset(), 0, 12).ToLowerInvariant();
     }
 }

@@ -148,38 +148,17 @@ internal sealed class CompositionTrainingRun
         FeatureCache? imageCache = null, textCache = null;
         if (!o.ImageEncoderTrained)
         {
-            Tensor Encode(IReadOnlyList<string> ids)
-            {
-                using var noGrad = no_grad();
-                return network.EncodeImages(ImageBatch.FromImages(ids.Select(images.Get).ToList(), preprocessing).to(device));
-            }
-            long[] shape;
-            using (var scope = NewDisposeScope()) shape = Encode([images.Ids[0]]).shape[1..];
-            var key = $"image|{description.ImageEncoder}|{ArchitectureKey(description)}|{preprocessing.Key}|weights={ModuleFingerprint.Compute(backbone)}";
-            imageCache = FeatureCache.Open(cacheRoot, key, shape);
-            channel.Info(MessageSensitivity.None, $"Image features: {imageCache.Missing(images.Ids).Count} of {images.Ids.Count} to compute (cache {imageCache.Folder}).");
-            imageCache.Fill(images.Ids, Encode, FeatureBatchSize, progress, "image features");
+            imageCache = FrozenEncoderFeatures.CacheImageMaps(backbone, images.Ids, images.Get, cacheRoot, device, FeatureBatchSize, progress,
+                log: message => channel.Info(MessageSensitivity.None, message));
         }
         if (!o.TextEncoderTrained)
         {
-            var texts = triplets.Select(t => t.ModificationText)
-                .Concat(validation?.Queries.Select(q => q.ModificationText) ?? []).Distinct(StringComparer.Ordinal).ToList();
-            Tensor Encode(IReadOnlyList<string> batch)
-            {
-                using var noGrad = no_grad();
-                var (ids, mask) = TokenBatch.Encode(textEncoder.Tokenizer, batch, o.MaxTextLength);
-                return network.EncodeText(ids.to(device), mask.to(device));
-            }
-            var key = $"text|{description.TextEncoder}|maxLength={o.MaxTextLength}|weights={ModuleFingerprint.Compute(textEncoder)}";
-            textCache = FeatureCache.Open(cacheRoot, key, [textEncoder.OutputDimension]);
-            textCache.Fill(texts, Encode, FeatureBatchSize, progress, "text features");
+            var texts = triplets.Select(t => t.ModificationText).Concat(validation?.Queries.Select(q => q.ModificationText) ?? []);
+            textCache = FrozenEncoderFeatures.CacheTextFeatures(textEncoder, texts, cacheRoot, o.MaxTextLength, device, FeatureBatchSize, progress,
+                log: message => channel.Info(MessageSensitivity.None, message));
         }
         return new CachedCompositionInputs(imageCache, textCache, live);
     }
-
-    private static string ArchitectureKey(ModelDescription d) => d.ImageEncoder == ImageEncoderArchitecture.SmallConvNet
-        ? $"small-{d.SmallImageInputSize}-{d.SmallImageChannels}-{d.SmallImageGrid}"
-        : $"{d.ResNetBlock}[{string.Join(",", d.ResNetBlockCounts)}]/stride1={d.Layer4StrideOne}";
 
     private TrainerOptions TrainerOptions(int seed) => new()
     {
