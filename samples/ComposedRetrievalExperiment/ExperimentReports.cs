@@ -50,6 +50,7 @@ internal static class ExperimentReports
         "baseline" => MethodNames.Baseline,
         "uncertainty" => MethodNames.Uncertainty,
         "uncertainty-rescaled" => "Uncertainty, rescaled targets (variant)",
+        "uncertainty-learned-s" => "Uncertainty, learned s (variant)",
         _ => method,
     };
 

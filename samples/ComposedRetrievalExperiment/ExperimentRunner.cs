@@ -108,7 +108,8 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
             LearningRate = options.LearningRate, WarmupEpochs = options.WarmupEpochs, DecayEpochs = options.DecayEpochs,
             Loss = new LossOptions
             {
-                UseUncertainty = method != "baseline", RescaleAugmentedTarget = method == "uncertainty-rescaled", Gamma0 = options.Gamma0, W1 = options.W1, W2 = options.W2,
+                UseUncertainty = method != "baseline", RescaleAugmentedTarget = method == "uncertainty-rescaled",
+                LearnSigma = method == "uncertainty-learned-s", Gamma0 = options.Gamma0, W1 = options.W1, W2 = options.W2,
             },
             Seed = seed,
         };

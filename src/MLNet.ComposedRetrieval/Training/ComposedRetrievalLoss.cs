@@ -10,13 +10,19 @@ namespace MLNet.ComposedRetrieval.Training;
 internal sealed class ComposedRetrievalLoss
 {
     private readonly TargetAugmenter? _augmenter;
+    private readonly Tensor? _learnedSigma;
 
     /// <param name="options">Which loss and its weights.</param>
     /// <param name="noise">The augmenter's noise; unused (and not drawn from) by the baseline.</param>
-    public ComposedRetrievalLoss(LossOptions options, INoiseSource noise)
+    /// <param name="learnedSigma">The learned scalar s when <see cref="LossOptions.LearnSigma"/> is set; the trainer owns it.</param>
+    public ComposedRetrievalLoss(LossOptions options, INoiseSource noise, Tensor? learnedSigma = null)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
         ArgumentNullException.ThrowIfNull(noise);
+        bool needsSigma = options.UseUncertainty && options.LearnSigma;
+        if (needsSigma != learnedSigma is not null)
+            throw new ArgumentException(needsSigma ? "LearnSigma needs the learned s." : "A learned s was given but the options do not learn s.", nameof(learnedSigma));
+        _learnedSigma = learnedSigma;
         // Fail on a bad gamma0 now rather than at the first batch of a training run.
         _ = new GammaSchedule(options.Gamma0, totalEpochs: 1);
         if (options.UseUncertainty) _augmenter = new TargetAugmenter(options.W1, options.W2, noise);
@@ -46,7 +52,7 @@ internal sealed class ComposedRetrievalLoss
         var augmented = _augmenter.Augment(target);
         if (Options.RescaleAugmentedTarget)
             augmented = nn.functional.normalize(augmented, p: 2, dim: 1) * target.norm(1, keepdim: true, p: 2).detach();
-        var (uncertainty, sigma) = UncertaintyRegularization.Compute(query, augmented);
+        var (uncertainty, sigma) = UncertaintyRegularization.Compute(query, augmented, _learnedSigma);
         var total = gamma * uncertainty + (1 - gamma) * info;
         return new LossResult(
             total.MoveToOuterDisposeScope(), info.MoveToOuterDisposeScope(),

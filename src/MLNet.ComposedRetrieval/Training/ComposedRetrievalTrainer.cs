@@ -49,7 +49,8 @@ internal sealed class ComposedRetrievalTrainer
             throw new ArgumentException($"{triplets.Count} triplets make no full batch of {_options.BatchSize}.", nameof(triplets));
 
         _network.to(_device);
-        using var optimizer = new GroupedSgd(ParameterGroups(), _options.LearningRate, _options.Momentum, _options.WeightDecay);
+        using var learnedSigma = _options.Loss is { UseUncertainty: true, LearnSigma: true } ? new LearnedSigma(_device) : null;
+        using var optimizer = new GroupedSgd(ParameterGroups(learnedSigma), _options.LearningRate, _options.Momentum, _options.WeightDecay);
         var schedule = new LearningRateSchedule(_options.LearningRate, _options.DecayEpochs,
             Math.Min(_options.WarmupEpochs, _options.Epochs));
         var history = new List<EpochRecord>();
@@ -60,6 +61,8 @@ internal sealed class ComposedRetrievalTrainer
         if (Checkpoint is { Exists: true })
         {
             var state = Checkpoint.Load(_network, optimizer);
+            if (learnedSigma is not null)
+                learnedSigma.Set(state.LearnedSigma ?? throw new InvalidDataException($"Checkpoint '{Checkpoint.Folder}' has no learned s."));
             if (state.OptionsFingerprint != Fingerprint())
                 throw new InvalidOperationException($"Checkpoint '{Checkpoint.Folder}' was written with other training settings; delete it or use another folder.");
             history.AddRange(state.History);
@@ -70,7 +73,7 @@ internal sealed class ComposedRetrievalTrainer
         for (int epoch = history.Count; epoch < _options.Epochs; epoch++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var record = RunEpoch(epoch, stepsPerEpoch, triplets, inputs, optimizer, schedule, cancellationToken);
+            var record = RunEpoch(epoch, stepsPerEpoch, triplets, inputs, optimizer, schedule, learnedSigma, cancellationToken);
             history.Add(record);
 
             double selection = record.ValidationRecall.TryGetValue(_options.SelectionK, out var r) ? r : epoch;
@@ -80,7 +83,7 @@ internal sealed class ComposedRetrievalTrainer
                 (bestEpoch, bestRecall) = (epoch, selection);
                 if (Checkpoint is null) bestWeights = CloneWeights();
             }
-            Checkpoint?.Save(new CheckpointState(epoch + 1, Fingerprint(), history, bestEpoch, bestRecall), _network, optimizer, isBest);
+            Checkpoint?.Save(new CheckpointState(epoch + 1, Fingerprint(), history, bestEpoch, bestRecall, learnedSigma?.Value), _network, optimizer, isBest);
             Log?.Invoke(Describe(record) + (isBest && Validation is not null ? " (best so far)" : ""));
         }
 
@@ -89,7 +92,7 @@ internal sealed class ComposedRetrievalTrainer
     }
 
     private EpochRecord RunEpoch(int epoch, int steps, IReadOnlyList<CompositionTriplet> triplets, ICompositionInputs inputs,
-        GroupedSgd optimizer, LearningRateSchedule schedule, CancellationToken cancellationToken)
+        GroupedSgd optimizer, LearningRateSchedule schedule, LearnedSigma? learnedSigma, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         // Everything random in an epoch derives from (seed, epoch), so a resumed run repeats it exactly.
@@ -97,7 +100,7 @@ internal sealed class ComposedRetrievalTrainer
         manual_seed(epochSeed);
         var order = SampleOrder(triplets.Count, new Random(epochSeed));
         using var noise = new TorchNoiseSource((ulong)epochSeed);
-        var loss = new ComposedRetrievalLoss(_options.Loss, noise);
+        var loss = new ComposedRetrievalLoss(_options.Loss, noise, learnedSigma?.Parameter);
 
         _network.train();
         double sumLoss = 0, sumInfo = 0, sumUncertainty = 0, sumSigma = 0, lr = 0, gamma = 0;
@@ -147,8 +150,8 @@ internal sealed class ComposedRetrievalTrainer
         return order.Take(Math.Min(count, _options.TripletsPerEpoch ?? count)).ToList();
     }
 
-    /// <summary>Text encoder and backbone train at their own lr multipliers; frozen parts are left out.</summary>
-    private List<ParameterGroup> ParameterGroups()
+    /// <summary>Text encoder and backbone train at their own lr multipliers; frozen parts are left out; a learned s trains at lr.</summary>
+    private List<ParameterGroup> ParameterGroups(LearnedSigma? learnedSigma)
     {
         var groups = new Dictionary<string, (List<TorchSharp.Modules.Parameter> Parameters, double Multiplier)>
         {
@@ -163,6 +166,7 @@ internal sealed class ComposedRetrievalTrainer
                 : name.StartsWith("image_backbone.", StringComparison.Ordinal) ? "image_backbone" : "composition";
             groups[group].Parameters.Add(parameter);
         }
+        if (learnedSigma is not null) groups["uncertainty_s"] = ([learnedSigma.Parameter], 1.0);
         return groups.Where(g => g.Value.Parameters.Count > 0)
             .Select(g => new ParameterGroup(g.Key, g.Value.Parameters, g.Value.Multiplier)).ToList();
     }

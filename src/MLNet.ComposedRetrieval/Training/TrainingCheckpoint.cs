@@ -76,4 +76,5 @@ internal sealed record CheckpointState(
     string OptionsFingerprint,
     List<EpochRecord> History,
     int BestEpoch,
-    double BestRecall);
+    double BestRecall,
+    double? LearnedSigma = null);

@@ -23,30 +23,34 @@ public sealed class TrainerCheckpointTests : IDisposable
     private static readonly Dictionary<string, Tensor> InitialWeights = SyntheticLearningTests.Build(seed: 4, textDropout: 0)
         .Network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
 
-    private static TrainingResult Train(TrainingCheckpoint? checkpoint, CancellationToken cancel = default, Action<string>? log = null)
+    private static TrainingResult Train(TrainingCheckpoint? checkpoint, CancellationToken cancel = default, Action<string>? log = null,
+        TrainerOptions? options = null)
     {
         var (network, inputs, task) = SyntheticLearningTests.Build(seed: 4, textDropout: 0);
         network.load_state_dict(InitialWeights);
-        var trainer = new ComposedRetrievalTrainer(network, Options)
+        var trainer = new ComposedRetrievalTrainer(network, options ?? Options)
         {
             Validation = SyntheticLearningTests.Queries(task), Checkpoint = checkpoint, Log = log,
         };
         return trainer.Fit(SyntheticLearningTests.Triplets(task), inputs, cancel);
     }
 
-    [Fact]
-    public void AKilledRunResumesFromItsLastCheckpointAndEndsLikeAnUninterruptedRun()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AKilledRunResumesFromItsLastCheckpointAndEndsLikeAnUninterruptedRun(bool learnSigma)
     {
-        var uninterrupted = Train(checkpoint: null);
+        var options = Options with { Loss = Options.Loss with { LearnSigma = learnSigma } };
+        var uninterrupted = Train(checkpoint: null, options: options);
 
         using var kill = new CancellationTokenSource();
         var checkpoint = new TrainingCheckpoint(_folder);
         Assert.Throws<OperationCanceledException>(() =>
-            Train(checkpoint, kill.Token, log: line => { if (line.StartsWith("epoch 1:")) kill.Cancel(); }));
+            Train(checkpoint, kill.Token, log: line => { if (line.StartsWith("epoch 1:")) kill.Cancel(); }, options: options));
         Assert.True(checkpoint.Exists);
 
         var resumedLog = new List<string>();
-        var resumed = Train(new TrainingCheckpoint(_folder), log: resumedLog.Add);
+        var resumed = Train(new TrainingCheckpoint(_folder), log: resumedLog.Add, options: options);
 
         Assert.Contains(resumedLog, l => l.StartsWith("Resuming after epoch 1"));
         Assert.Equal(uninterrupted.BestEpoch, resumed.BestEpoch);
@@ -55,7 +59,11 @@ public sealed class TrainerCheckpointTests : IDisposable
         {
             Assert.Equal(a.Loss, b.Loss, precision: 5);
             Assert.Equal(a.ValidationRecall[10], b.ValidationRecall[10], precision: 6);
+            Assert.Equal(a.Sigma!.Value, b.Sigma!.Value, precision: 5);
         }
+        if (learnSigma)
+            Assert.True(Math.Abs(uninterrupted.History[^1].Sigma!.Value - LearnedSigma.InitialValue) > 0.01,
+                $"a learned s should move from {LearnedSigma.InitialValue}; it ended at {uninterrupted.History[^1].Sigma}");
     }
 
     [Fact]
