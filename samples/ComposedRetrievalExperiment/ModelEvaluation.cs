@@ -59,7 +59,7 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
             .Set("torch threads", options.Threads)
             .Set("total time", clock.Elapsed);
         results.Runs.Add(MethodRun.FromEvaluation(method, seed, recall) with { ModelPath = modelPath });
-        foreach (var file in ReportWriter.WriteAll(results, options.Output)) console.WriteLine($"wrote {file}");
+        foreach (var file in ReportWriter.WriteAll(results, options.Output, charts: false)) console.WriteLine($"wrote {file}");
         return results;
     }
 
@@ -99,14 +99,14 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         var checkedImages = new HashSet<string>(gallery.Ids, StringComparer.Ordinal);
         foreach (var query in queries)
         {
-            checkedImages.Add(query.ReferenceImageId);
+            checkedImages.Add(GalleryFolder.IdOf(query.ReferenceImageId));
             var reference = FindReference(query.ReferenceImageId, gallery, resolveReference, out var tried);
             if (reference is null) Missing(query.ReferenceImageId, tried, "missing");
             var targets = new List<string>();
             foreach (var target in query.TargetImageIds)
             {
-                checkedImages.Add(target);
                 var id = GalleryFolder.IdOf(target);
+                checkedImages.Add(id);
                 if (gallery.Contains(id)) targets.Add(id);
                 else Missing(target, Path.Combine(gallery.Root, id + ".*"),
                     gallery.TryFindFile(id, out _) ? "not in the gallery (outside the split)" : "not in the gallery");
