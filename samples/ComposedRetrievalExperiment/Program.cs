@@ -27,15 +27,23 @@ try
             var outcome = new ExperimentRunner(options, Console.Out).Run(cancel.Token);
             ExperimentReports.Write(options, outcome, Console.Out);
             break;
+        case "evaluate":
+            new ModelEvaluation(options, Console.Out).Run(cancel.Token);
+            break;
+        case "query":
+            new GalleryQuery(options, Console.Out).Run(cancel.Token);
+            break;
         default:
-            Console.Error.WriteLine($"'{options.Command}' is not implemented yet.");
+            Console.Error.WriteLine($"Unknown command '{options.Command}'.");
             return 2;
     }
     return 0;
 }
 catch (OperationCanceledException)
 {
-    Console.Error.WriteLine($"Cancelled. Run again with --output {options.Output} to resume from the last checkpoints.");
+    Console.Error.WriteLine(options.Command == "run"
+        ? $"Cancelled. Run again with --output {options.Output} to resume from the last checkpoints."
+        : "Cancelled; gallery embeddings computed so far are cached.");
     return 130;
 }
 catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or MLNet.ComposedRetrieval.Data.MissingImagesException)

@@ -8,9 +8,10 @@ internal static class ReportWriter
 
     /// <summary>
     /// Writes results.json, results.md, loss.png, val-recall.png and, when there are uncertainty runs,
-    /// uncertainty.png; returns the paths written. Each file is written through a temporary name.
+    /// uncertainty.png (the charts only with <paramref name="charts"/>: a report of evaluated models has no epochs to draw);
+    /// returns the paths written. Each file is written through a temporary name.
     /// </summary>
-    public static IReadOnlyList<string> WriteAll(ExperimentReport report, string folder, float chartScale = 1)
+    public static IReadOnlyList<string> WriteAll(ExperimentReport report, string folder, float chartScale = 1, bool charts = true)
     {
         ArgumentNullException.ThrowIfNull(report);
         Directory.CreateDirectory(folder);
@@ -19,6 +20,6 @@ internal static class ReportWriter
         var markdown = Path.Combine(folder, MarkdownFile);
         File.WriteAllText(markdown + ".tmp", MarkdownReport.Write(report));
         File.Move(markdown + ".tmp", markdown, overwrite: true);
-        return [json, markdown, .. ExperimentCharts.WriteAll(report, folder, chartScale)];
+        return charts ? [json, markdown, .. ExperimentCharts.WriteAll(report, folder, chartScale)] : [json, markdown];
     }
 }

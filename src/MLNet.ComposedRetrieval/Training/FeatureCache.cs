@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using static TorchSharp.torch;
@@ -6,8 +7,10 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
-/// Per-item features of a frozen encoder (backbone maps per image, sentence features per text), computed once and
-/// kept on disk in half precision so later runs skip the encoder. The folder name is a hash of
+/// Per-item features of a frozen encoder (backbone maps per image, sentence features per text), or per-image
+/// embeddings of a trained model, computed once and kept on disk (in half precision by default: features are many
+/// and large; <see cref="FeaturePrecision.Single"/> keeps float32 where exact values matter) so later runs skip the
+/// encoder. The folder name is a hash of
 /// <see cref="Key"/>, which must change with everything that changes the features (encoder, weights, resolution,
 /// preprocessing); the manifest keeps the full key and is checked on open.
 /// </summary>
@@ -18,15 +21,16 @@ namespace MLNet.ComposedRetrieval.Training;
 internal sealed class FeatureCache
 {
     private const string Manifest = "manifest.txt";
-    private readonly List<Half[]> _chunks = [];
+    private readonly List<byte[]> _chunks = [];
     private readonly Dictionary<string, (int Chunk, int Row)> _rows = new(StringComparer.Ordinal);
     private int _nextChunk;
 
-    private FeatureCache(string folder, string key, long[] itemShape)
+    private FeatureCache(string folder, string key, long[] itemShape, FeaturePrecision precision)
     {
         Folder = folder;
         Key = key;
         ItemShape = itemShape;
+        Precision = precision;
         ItemSize = (int)itemShape.Aggregate(1L, (a, b) => a * b);
     }
 
@@ -36,15 +40,24 @@ internal sealed class FeatureCache
     public int ItemSize { get; }
     public int Count => _rows.Count;
 
+    /// <summary>How values are stored (they are always returned as float32).</summary>
+    public FeaturePrecision Precision { get; }
+
+    private int ElementSize => Precision == FeaturePrecision.Single ? sizeof(float) : 2;
+
+    private string DataExtension => Precision == FeaturePrecision.Single ? ".f32" : ".f16";
+
     /// <summary>Opens (or creates) the cache for <paramref name="key"/> under <paramref name="root"/> and loads
     /// every complete chunk.</summary>
-    public static FeatureCache Open(string root, string key, long[] itemShape)
+    public static FeatureCache Open(string root, string key, long[] itemShape, FeaturePrecision precision = FeaturePrecision.Half)
     {
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..20].ToLowerInvariant();
+        // Half-precision caches keep the folder name and manifest they had before precision was a choice.
+        var precisionLine = precision == FeaturePrecision.Single ? "precision=fp32\n" : "";
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key + precisionLine)))[..20].ToLowerInvariant();
         var folder = Path.Combine(root, hash);
         Directory.CreateDirectory(folder);
         var manifestPath = Path.Combine(folder, Manifest);
-        var manifest = $"{key}\nshape={string.Join(",", itemShape)}\n";
+        var manifest = $"{key}\nshape={string.Join(",", itemShape)}\n{precisionLine}";
         if (File.Exists(manifestPath))
         {
             var existing = File.ReadAllText(manifestPath);
@@ -56,7 +69,7 @@ internal sealed class FeatureCache
             WriteAtomically(manifestPath, Encoding.UTF8.GetBytes(manifest));
         }
 
-        var cache = new FeatureCache(folder, key, itemShape);
+        var cache = new FeatureCache(folder, key, itemShape, precision);
         cache.LoadChunks();
         return cache;
     }
@@ -81,7 +94,7 @@ internal sealed class FeatureCache
         for (int start = 0; start < missing.Count; start += chunkSize)
         {
             var chunkIds = missing.Skip(start).Take(chunkSize).ToList();
-            var values = new Half[chunkIds.Count * ItemSize];
+            var values = new byte[chunkIds.Count * ItemSize * ElementSize];
             for (int b = 0; b < chunkIds.Count; b += batchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -94,8 +107,14 @@ internal sealed class FeatureCache
                             $"The encoder returned shape [{string.Join(", ", features.shape)}] for {batch.Count} items; " +
                             $"the cache expects [{batch.Count}, {string.Join(", ", ItemShape)}].");
                     var floats = features.data<float>().ToArray();
-                    var target = values.AsSpan(b * ItemSize, floats.Length);
-                    for (int i = 0; i < floats.Length; i++) target[i] = (Half)floats[i];
+                    var target = values.AsSpan(b * ItemSize * ElementSize, floats.Length * ElementSize);
+                    if (Precision == FeaturePrecision.Single)
+                        MemoryMarshal.AsBytes(floats.AsSpan()).CopyTo(target);
+                    else
+                    {
+                        var halves = MemoryMarshal.Cast<byte, Half>(target);
+                        for (int i = 0; i < floats.Length; i++) halves[i] = (Half)floats[i];
+                    }
                 }
                 progress?.Report(new WorkProgress(stage, start + b + batch.Count, missing.Count, clock.Elapsed));
             }
@@ -111,18 +130,23 @@ internal sealed class FeatureCache
         {
             if (!_rows.TryGetValue(ids[i], out var place))
                 throw new KeyNotFoundException($"Feature cache '{Folder}' has no entry for '{ids[i]}'.");
-            var source = _chunks[place.Chunk].AsSpan(place.Row * ItemSize, ItemSize);
+            var source = _chunks[place.Chunk].AsSpan(place.Row * ItemSize * ElementSize, ItemSize * ElementSize);
             var target = buffer.AsSpan(i * ItemSize, ItemSize);
-            for (int k = 0; k < ItemSize; k++) target[k] = (float)source[k];
+            if (Precision == FeaturePrecision.Single)
+            {
+                MemoryMarshal.Cast<byte, float>(source).CopyTo(target);
+                continue;
+            }
+            var halves = MemoryMarshal.Cast<byte, Half>(source);
+            for (int k = 0; k < ItemSize; k++) target[k] = (float)halves[k];
         }
         return tensor(buffer, [ids.Count, .. ItemShape]);
     }
 
-    private void WriteChunk(IReadOnlyList<string> ids, Half[] values)
+    private void WriteChunk(IReadOnlyList<string> ids, byte[] values)
     {
         var name = $"chunk-{_nextChunk:D5}";
-        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-        WriteAtomically(Path.Combine(Folder, name + ".f16"), bytes);
+        WriteAtomically(Path.Combine(Folder, name + DataExtension), values);
         WriteAtomically(Path.Combine(Folder, name + ".ids"), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(ids));
         AddChunk(ids, values);
     }
@@ -131,18 +155,17 @@ internal sealed class FeatureCache
     {
         foreach (var idsPath in Directory.GetFiles(Folder, "chunk-*.ids").Order(StringComparer.Ordinal))
         {
-            var dataPath = Path.ChangeExtension(idsPath, ".f16");
+            var dataPath = Path.ChangeExtension(idsPath, DataExtension);
             var ids = System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllBytes(idsPath))
                       ?? throw new InvalidDataException($"Feature cache chunk '{idsPath}' is empty; delete the folder to rebuild it.");
             var bytes = File.ReadAllBytes(dataPath);
-            if (bytes.Length != ids.Length * ItemSize * 2)
+            if (bytes.Length != ids.Length * ItemSize * ElementSize)
                 throw new InvalidDataException($"Feature cache chunk '{dataPath}' has {bytes.Length} bytes for {ids.Length} items; delete the folder to rebuild it.");
-            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(bytes).ToArray();
-            AddChunk(ids, values);
+            AddChunk(ids, bytes);
         }
     }
 
-    private void AddChunk(IReadOnlyList<string> ids, Half[] values)
+    private void AddChunk(IReadOnlyList<string> ids, byte[] values)
     {
         int chunk = _chunks.Count;
         _chunks.Add(values);

@@ -1,8 +1,11 @@
+using Microsoft.ML;
+using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Experiment;
 using MLNet.ComposedRetrieval.Reporting;
 using MLNet.ComposedRetrieval.Tests.Infrastructure;
 using SkiaSharp;
 using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Tests.Experiment;
 
@@ -55,5 +58,62 @@ public sealed class ExperimentSmokeTests(ITestOutputHelper output) : IDisposable
             Assert.True(bitmap is { Width: > 100, Height: > 100 }, $"{png} is not a readable image");
         }
         Assert.True(File.Exists(Path.Combine(options.Output, "checkpoints", "uncertainty-seed1", "state.json")));
+
+        AssertSavedModelMatchesTheTrainedNetwork(outcome, outcome.Runs.Single(r => r.Method == "uncertainty"));
+    }
+
+    /// <summary>
+    /// The saved .mlcr is the ML.NET component's model: it loads, and its full path (pixels and tokens through ResNet-18
+    /// and MiniLM) embeds a few queries and targets like the trained network on the cached features (half precision,
+    /// hence the tolerance).
+    /// </summary>
+    private static void AssertSavedModelMatchesTheTrainedNetwork(ExperimentOutcome outcome, RunOutcome run)
+    {
+        Assert.Equal(".mlcr", Path.GetExtension(run.ModelPath));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(run.ModelPath)!, "*.bin"));
+        using var loaded = ComposeImageTextTransformer.Load(new MLContext(seed: 0), run.ModelPath);
+        Assert.Equal((ImageEncoderArchitecture.ResNet18, TextEncoderArchitecture.MiniLM), (loaded.ImageEncoder, loaded.TextEncoder));
+        Assert.Single(loaded.TrainingHistory);
+
+        var queries = outcome.Dataset.EvalQueries.Take(3).ToList();
+        var references = queries.Select(q => q.ReferenceImageId).ToList();
+        var texts = queries.Select(q => q.ModificationText).ToList();
+        var targets = queries.Select(q => q.TargetImageIds[0]).ToList();
+        int d = loaded.EmbeddingDimension;
+        var composed = new float[queries.Count * d];
+        var embedded = new float[queries.Count * d];
+        RgbImage Load(string id) => loaded.Model.Prepare(ImageDecoder.Decode(outcome.Dataset.ResolveImage(id)));
+        loaded.Model.ComposeQueries(references.Select(Load).ToList(), texts, composed);
+        loaded.Model.EmbedImages(targets.Select(Load).ToList(), embedded);
+
+        float[] expectedQueries, expectedTargets;
+        run.Network.eval();
+        using (var mode = inference_mode())
+        using (var scope = NewDisposeScope())
+        {
+            using var referenceInputs = outcome.Inputs.Images(references, augment: false);
+            using var textInputs = outcome.Inputs.Texts(texts);
+            using var targetInputs = outcome.Inputs.Images(targets, augment: false);
+            expectedQueries = run.Network.ComposeQueries(referenceInputs, textInputs).data<float>().ToArray();
+            expectedTargets = run.Network.EmbedTargets(targetInputs).data<float>().ToArray();
+        }
+        AssertRowsClose(expectedQueries, composed, d);
+        AssertRowsClose(expectedTargets, embedded, d);
+    }
+
+    private static void AssertRowsClose(float[] expected, float[] actual, int d)
+    {
+        for (int row = 0; row < expected.Length / d; row++)
+        {
+            var e = expected.AsSpan(row * d, d);
+            var a = actual.AsSpan(row * d, d);
+            double difference = 0, norm = 0;
+            for (int i = 0; i < d; i++)
+            {
+                difference += (a[i] - e[i]) * (double)(a[i] - e[i]);
+                norm += e[i] * (double)e[i];
+            }
+            Assert.InRange(Math.Sqrt(difference / norm), 0, 1e-2);
+        }
     }
 }

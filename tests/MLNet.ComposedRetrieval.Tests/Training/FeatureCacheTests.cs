@@ -37,6 +37,27 @@ public sealed class FeatureCacheTests : IDisposable
     }
 
     [Fact]
+    public void SinglePrecisionKeepsExactValuesInItsOwnFolder()
+    {
+        var ids = new List<string> { "1", "2", "3" };
+        float third = 1f / 3;
+        Tensor Thirds(IReadOnlyList<string> batch) => full([batch.Count, 2, 3], third);
+        var half = FeatureCache.Open(_root, "k", Shape);
+        half.Fill(ids, Thirds, batchSize: 2);
+        var single = FeatureCache.Open(_root, "k", Shape, FeaturePrecision.Single);
+        Assert.NotEqual(half.Folder, single.Folder);
+        Assert.Equal(0, single.Count);
+        single.Fill(ids, Thirds, batchSize: 2, chunkSize: 2);
+
+        var reopened = FeatureCache.Open(_root, "k", Shape, FeaturePrecision.Single);
+        Assert.Equal(3, reopened.Count);
+        using var exact = reopened.Load(["3", "1"]);
+        Assert.Equal(third, exact[0, 1, 2].item<float>());
+        using var rounded = FeatureCache.Open(_root, "k", Shape).Load(["3"]);
+        Assert.NotEqual(third, rounded[0, 1, 2].item<float>());
+    }
+
+    [Fact]
     public void InterruptedFillResumesWithOnlyTheMissingItems()
     {
         var ids = Enumerable.Range(0, 10).Select(i => i.ToString()).ToList();

@@ -83,6 +83,11 @@ internal static class EncoderFactory
             _ => throw UnknownTextEncoder(description.TextEncoder),
         };
 
+    /// <summary>The bare network of a saved model: both encoders and the upper part, sized by the description, every
+    /// weight still to be loaded.</summary>
+    public static ComposedRetrievalNetwork CreateNetworkForLoading(ModelDescription description, ImagePreprocessing preprocessing) =>
+        new(CreateForLoading(description, preprocessing), CreateForLoading(description), description.NetworkOptions);
+
     /// <summary>MiniLM's vocab.txt, kept in the model file so a saved model needs nothing else to tokenise.</summary>
     private static string MiniLmVocabulary()
     {

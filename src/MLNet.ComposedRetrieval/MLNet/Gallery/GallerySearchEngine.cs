@@ -55,7 +55,20 @@ public sealed class GallerySearchEngine : IDisposable
             throw new ArgumentException(
                 $"The gallery embedding column '{embeddingColumnName}' has {table.Dimension} values per row; this model's " +
                 $"embeddings have {model.EmbeddingDimension}. Embed the gallery with the same model.", nameof(embeddedGallery));
-        return new GallerySearchEngine(model, table.ToIndex());
+        return FromIndex(model, table.ToIndex());
+    }
+
+    /// <summary>An engine over a gallery already indexed with this model's embeddings; the engine owns the index.</summary>
+    internal static GallerySearchEngine FromIndex(ComposeImageTextTransformer model, GalleryIndex index)
+    {
+        if (index.Dimension != model.EmbeddingDimension)
+        {
+            index.Dispose();
+            throw new ArgumentException(
+                $"The gallery index holds {index.Dimension}-d embeddings; this model's embeddings have {model.EmbeddingDimension}. " +
+                "Embed the gallery with the same model.", nameof(index));
+        }
+        return new GallerySearchEngine(model, index);
     }
 
     /// <summary>The number of gallery images.</summary>

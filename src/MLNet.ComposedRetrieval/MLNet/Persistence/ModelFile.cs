@@ -138,6 +138,23 @@ internal static class ModelFile
         return (manifest, tensors);
     }
 
+    /// <summary>
+    /// The SHA-256 a model file ends with (hex), read without loading the file: it identifies the file's content, so
+    /// caches of what a model computed can key on it. Not verified here (<see cref="Read"/> verifies it).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a model file or is too short to hold a checksum.</exception>
+    public static string ReadChecksum(string path)
+    {
+        using var stream = File.OpenRead(path);
+        Span<byte> magic = stackalloc byte[8];
+        if (stream.Length < HeaderLength + ChecksumLength || stream.Read(magic) != magic.Length || !magic.SequenceEqual(Magic))
+            throw new InvalidDataException($"'{path}' is not an MLNet.ComposedRetrieval model file (it does not start with the model file signature).");
+        Span<byte> checksum = stackalloc byte[ChecksumLength];
+        stream.Seek(-ChecksumLength, SeekOrigin.End);
+        stream.ReadExactly(checksum);
+        return Convert.ToHexString(checksum).ToLowerInvariant();
+    }
+
     /// <summary>The informational version of this library.</summary>
     public static string LibraryVersion =>
         typeof(ModelFile).Assembly.GetName().Version?.ToString() ?? "unknown";

@@ -43,8 +43,7 @@ internal static class ModelPersistence
             float[]? meanImage = tensors.Remove(MeanImageTensor, out var mean) ? mean.data<float>().ToArray() : null;
             mean?.Dispose();
             var preprocessing = description.Preprocessing.ToPreprocessing(meanImage);
-            network = new ComposedRetrievalNetwork(EncoderFactory.CreateForLoading(description, preprocessing),
-                EncoderFactory.CreateForLoading(description), description.NetworkOptions);
+            network = EncoderFactory.CreateNetworkForLoading(description, preprocessing);
             ModuleCheckpoint.Load(network, tensors, source);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)

@@ -1,0 +1,51 @@
+using Microsoft.ML;
+using MLNet.ComposedRetrieval.Retrieval;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval.Experiment;
+
+/// <summary>
+/// The <c>query</c> command: the top K gallery images for one reference image and one modification text, with a saved
+/// model's <see cref="GallerySearchEngine"/> over the (cached) gallery embeddings. The reference image itself is left
+/// out when the gallery holds it.
+/// </summary>
+internal sealed class GalleryQuery(ExperimentOptions options, TextWriter console)
+{
+    public IReadOnlyList<SearchResult> Run(CancellationToken cancellationToken = default)
+    {
+        set_num_threads(options.Threads);
+        var modelPath = Path.GetFullPath(options.Model!);
+        var imagePath = Path.GetFullPath(options.Image!);
+        if (!File.Exists(imagePath)) throw new FileNotFoundException($"Query image '{imagePath}' does not exist.", imagePath);
+        var gallery = GalleryFolder.Open(options.Gallery!, options.Split);
+        if (gallery.MissingImages.Count > 0)
+            console.WriteLine($"  {gallery.MissingImages.Count} ids of the split file have no image in the gallery folder (e.g. {gallery.MissingImages[0].ImageId}); searching the {gallery.Ids.Count} others.");
+
+        using var model = ComposeImageTextTransformer.Load(new MLContext(seed: 0), modelPath);
+        GallerySearchEngine engine;
+        using (var scope = NewDisposeScope())
+        {
+            var embeddings = GalleryEmbeddings.Load(model, modelPath, gallery, options.CacheFolder, options.BatchSize,
+                new ConsoleProgress(console), message => console.WriteLine("  " + message), out _, cancellationToken);
+            engine = GallerySearchEngine.FromIndex(model, new GalleryIndex(gallery.Ids, embeddings));
+        }
+        using (engine)
+        {
+            var results = engine.Search(imagePath, options.Text!, options.TopK, SameImageInGallery(gallery, imagePath));
+            console.WriteLine($"Top {results.Count} for {imagePath} + \"{options.Text}\":");
+            for (int i = 0; i < results.Count; i++)
+                console.WriteLine($"{i + 1,4}  {results[i].Score,9:F4}  {results[i].ImageId}  {gallery.PathOf(results[i].ImageId)}");
+            return results;
+        }
+    }
+
+    /// <summary>The gallery id of the query image when the gallery holds that very image (same file, or same id and bytes).</summary>
+    private static string? SameImageInGallery(GalleryFolder gallery, string imagePath)
+    {
+        var id = GalleryFolder.IdOf(imagePath);
+        if (!gallery.Contains(id)) return null;
+        var galleryPath = gallery.PathOf(id);
+        if (string.Equals(galleryPath, imagePath, StringComparison.Ordinal)) return id;
+        return File.ReadAllBytes(galleryPath).AsSpan().SequenceEqual(File.ReadAllBytes(imagePath)) ? id : null;
+    }
+}

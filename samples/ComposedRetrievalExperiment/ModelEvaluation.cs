@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Microsoft.ML;
+using MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Reporting;
+using MLNet.ComposedRetrieval.Retrieval;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval.Experiment;
+
+/// <summary>
+/// The <c>evaluate</c> command: scores a saved model on a query file (or a dataset's evaluation queries) against a
+/// gallery folder with the run's protocol (METHOD.md "Evaluation": reference excluded from its ranking, a hit at K when
+/// any target is in the top K) and writes results.json / results.md in the run's schema, the model as one run.
+/// </summary>
+internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWriter console)
+{
+    private readonly ConsoleProgress _progress = new(console);
+
+    public ExperimentReport Run(CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        TorchSharp.torch.set_num_threads(options.Threads);
+        var modelPath = Path.GetFullPath(options.Model!);
+        var gallery = GalleryFolder.Open(options.Gallery!, options.Split);
+        var (source, queries, resolveReference) = LoadQueries();
+        var (checkedQueries, references, report) = Resolve(queries, gallery, resolveReference);
+        console.WriteLine($"  {checkedQueries.Count} queries, gallery {gallery.Ids.Count} images; {report}");
+
+        console.WriteLine($"Loading {modelPath} ...");
+        using var model = ComposeImageTextTransformer.Load(new MLContext(seed: 0), modelPath);
+        using var scope = NewDisposeScope();
+        var galleryEmbeddings = GalleryEmbeddings.Load(model, modelPath, gallery, options.CacheFolder, options.BatchSize, _progress,
+            Log, out _, cancellationToken);
+        var queryEmbeddings = ComposeQueries(model, checkedQueries, references, cancellationToken);
+
+        using var index = new GalleryIndex(gallery.Ids, galleryEmbeddings);
+        var recall = RecallAtK.Compute(index, queryEmbeddings,
+            checkedQueries.Select(q => (string?)GalleryFolder.IdOf(q.ReferenceImageId)).ToList(),
+            checkedQueries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList(), ExperimentRunner.Ks);
+        console.WriteLine($"{Path.GetFileName(modelPath)}: {recall}");
+
+        var (method, seed) = MethodOf(modelPath);
+        var results = new ExperimentReport
+        {
+            Title = $"Composed image retrieval: {Path.GetFileName(modelPath)} evaluated",
+            EvaluatedOn = $"{source}: {checkedQueries.Count} queries, gallery {gallery.Ids.Count} images" +
+                          (options.Split is null ? "" : $" ({Path.GetFileName(options.Split)})") + ", reference excluded",
+        };
+        results.Set("model", modelPath)
+            .Set("queries", source)
+            .Set("gallery", gallery.Root)
+            .Set("split", options.Split is null ? "none (every image of the folder)" : Path.GetFullPath(options.Split))
+            .Set("images", report.ToString())
+            .Set("image encoder", $"{model.ImageEncoder}{(model.Model.Description.Layer4StrideOne ? ", layer4 stride 1" : "")}")
+            .Set("text encoder", model.TextEncoder)
+            .Set("embedding dimension", model.EmbeddingDimension)
+            .Set("machine", MachineDescription.Current("CPU"))
+            .Set("torch threads", options.Threads)
+            .Set("total time", clock.Elapsed);
+        results.Runs.Add(MethodRun.FromEvaluation(method, seed, recall) with { ModelPath = modelPath });
+        foreach (var file in ReportWriter.WriteAll(results, options.Output, charts: false)) console.WriteLine($"wrote {file}");
+        return results;
+    }
+
+    private void Log(string message) => console.WriteLine("  " + message);
+
+    /// <summary>The queries, where they come from, and how a dataset resolves a reference image it names (null for a query file).</summary>
+    private (string Source, IReadOnlyList<CompositionQuery> Queries, Func<string, string>? Resolve) LoadQueries()
+    {
+        if (options.Queries is { } file)
+        {
+            console.WriteLine($"Loading {file} ...");
+            return (Path.GetFullPath(file), TripletTsvReader.ReadQueries(file), null);
+        }
+        console.WriteLine($"Loading {options.Data} ...");
+        var dataset = CompositionDatasets.Load(options.Data, options.Format, options.ImageRoot, options.Category);
+        return ($"{dataset.Name} evaluation queries", dataset.EvalQueries, dataset.ResolveImage);
+    }
+
+    /// <summary>
+    /// Maps image names to gallery ids and finds every reference image file (in the gallery folder, under --image-root,
+    /// or where the dataset puts it). Missing references, targets outside the gallery and split ids without a file are
+    /// reported; they fail the command unless --drop-missing-images, which drops what needs them and says how much.
+    /// </summary>
+    private (IReadOnlyList<CompositionQuery> Queries, IReadOnlyList<string> ReferencePaths, MissingImagesReport Report) Resolve(
+        IReadOnlyList<CompositionQuery> queries, GalleryFolder gallery, Func<string, string>? resolveReference)
+    {
+        var missing = new List<MissingImage>(gallery.MissingImages);
+        var missingIds = gallery.MissingImages.Select(m => m.ImageId).ToHashSet(StringComparer.Ordinal);
+        void Missing(string name, string path, string reason)
+        {
+            if (missingIds.Add(name)) missing.Add(new MissingImage(name, path, reason));
+        }
+
+        var kept = new List<CompositionQuery>();
+        var referencePaths = new List<string>();
+        int droppedQueries = 0, droppedTargets = 0;
+        var checkedImages = new HashSet<string>(gallery.Ids, StringComparer.Ordinal);
+        foreach (var query in queries)
+        {
+            checkedImages.Add(GalleryFolder.IdOf(query.ReferenceImageId));
+            var reference = FindReference(query.ReferenceImageId, gallery, resolveReference, out var tried);
+            if (reference is null) Missing(query.ReferenceImageId, tried, "missing");
+            var targets = new List<string>();
+            foreach (var target in query.TargetImageIds)
+            {
+                var id = GalleryFolder.IdOf(target);
+                checkedImages.Add(id);
+                if (gallery.Contains(id)) targets.Add(id);
+                else Missing(target, Path.Combine(gallery.Root, id + ".*"),
+                    gallery.TryFindFile(id, out _) ? "not in the gallery (outside the split)" : "not in the gallery");
+            }
+            if (reference is null || targets.Count == 0)
+            {
+                droppedQueries++;
+                continue;
+            }
+            droppedTargets += query.TargetImageIds.Count - targets.Count;
+            kept.Add(new CompositionQuery(query.ReferenceImageId, query.ModificationText, targets));
+            referencePaths.Add(reference);
+        }
+
+        var report = new MissingImagesReport($"{queries.Count} queries on {gallery.Root}", gallery.Locator, checkedImages.Count, missing);
+        if (!report.HasMissing) return (kept, referencePaths, report);
+        if (!options.DropMissingImages) throw new MissingImagesException(report);
+        report = new MissingImagesReport(report.DatasetName, report.Images, report.CheckedImageCount, missing)
+        {
+            DroppedQueries = droppedQueries, DroppedQueryTargets = droppedTargets, DroppedGalleryImages = gallery.MissingImages.Count,
+        };
+        if (kept.Count == 0) throw new MissingImagesException(report);
+        return (kept, referencePaths, report);
+    }
+
+    private string? FindReference(string name, GalleryFolder gallery, Func<string, string>? resolveReference, out string tried)
+    {
+        tried = Path.Combine(gallery.Root, GalleryFolder.IdOf(name) + ".*");
+        if (gallery.TryFindFile(GalleryFolder.IdOf(name), out var path)) return path;
+        if (options.ImageRoot is { } root && Path.Combine(Path.GetFullPath(root), name) is var underRoot)
+        {
+            tried = underRoot;
+            if (File.Exists(underRoot)) return underRoot;
+        }
+        if (resolveReference is not null)
+        {
+            tried = resolveReference(name);
+            if (File.Exists(tried)) return tried;
+        }
+        return null;
+    }
+
+    /// <summary>Composed query embeddings [Q, D], <see cref="ExperimentOptions.BatchSize"/> at a time, with progress.</summary>
+    private Tensor ComposeQueries(ComposeImageTextTransformer model, IReadOnlyList<CompositionQuery> queries,
+        IReadOnlyList<string> referencePaths, CancellationToken cancellationToken)
+    {
+        var inference = model.Model;
+        int dimension = model.EmbeddingDimension;
+        var values = new float[queries.Count * dimension];
+        var clock = Stopwatch.StartNew();
+        for (int start = 0; start < queries.Count; start += options.BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(options.BatchSize, queries.Count - start);
+            var images = Enumerable.Range(start, count).Select(i => inference.Prepare(ImageDecoder.Decode(referencePaths[i]))).ToList();
+            var texts = Enumerable.Range(start, count).Select(i => queries[i].ModificationText).ToList();
+            inference.ComposeQueries(images, texts, values.AsSpan(start * dimension, count * dimension));
+            _progress.Report(new Training.WorkProgress("query embeddings", start + count, queries.Count, clock.Elapsed));
+        }
+        return tensor(values, [queries.Count, dimension]);
+    }
+
+    /// <summary>The method and seed of a model the run command saved (<c>baseline-seed2.mlcr</c>); else the file name.</summary>
+    internal static (string Method, int? Seed) MethodOf(string modelPath)
+    {
+        var name = Path.GetFileNameWithoutExtension(modelPath);
+        var match = RunModelName().Match(name);
+        return match.Success
+            ? (ExperimentReports.DisplayName(match.Groups[1].Value), int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))
+            : (name, null);
+    }
+
+    [GeneratedRegex(@"^(baseline|uncertainty|uncertainty-rescaled)-seed(\d+)$")]
+    private static partial Regex RunModelName();
+}
