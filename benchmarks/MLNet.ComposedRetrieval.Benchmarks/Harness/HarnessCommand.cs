@@ -15,7 +15,7 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] AllSections = ["search", "training", "latency", "indexing"];
+    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "latency-variants"];
 
     public static int Run(string[] args)
     {
@@ -77,6 +77,12 @@ internal static class HarnessCommand
                     Console.WriteLine();
                     if (Dataset(options) is { } latencyData)
                         Console.WriteLine(QuerySection.RunLatency(latencyData, IntList(options, "latency-queries", [30])[0]));
+                    break;
+                case "latency-variants":
+                    Console.WriteLine("## (b) Single-query stages, variants round-robin (ResNet-18 + MiniLM + compositor, 35k gallery)");
+                    Console.WriteLine();
+                    if (Dataset(options) is { } variantData)
+                        Console.WriteLine(QuerySection.RunLatencyVariants(variantData, IntList(options, "variant-rounds", [20])[0]));
                     break;
                 case "indexing":
                     Console.WriteLine("## (c) Gallery indexing (decode, preprocess, ResNet-18, head, index)");
