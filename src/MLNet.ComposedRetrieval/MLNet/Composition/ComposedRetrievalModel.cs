@@ -79,6 +79,17 @@ internal sealed class ComposedRetrievalModel : IDisposable
     /// <summary>Backbone maps of preprocessed images, through the folded ResNet when there is one.</summary>
     internal Tensor EncodeImages(Tensor pixels) => _foldedBackbone?.forward(pixels) ?? Network.EncodeImages(pixels);
 
+    /// <summary>
+    /// Runs one composed query on a blank image, so that the first real single query does not pay for the one-time
+    /// work of a new input shape (oneDNN primitive creation for batch 1, JIT compilation): about 100 ms on a 2-core
+    /// machine (benchmarks/README.md, latency). Changes no state a result depends on.
+    /// </summary>
+    public void WarmUp()
+    {
+        var blank = new RgbImage(Preprocessing.Width, Preprocessing.Height, new byte[3 * Preprocessing.Width * Preprocessing.Height]);
+        ComposeQueries([blank], ["warm up"], new float[EmbeddingDimension]);
+    }
+
     private void CopyRows(Tensor embeddings, Span<float> destination)
     {
         var values = embeddings.to(ScalarType.Float32).cpu().contiguous();

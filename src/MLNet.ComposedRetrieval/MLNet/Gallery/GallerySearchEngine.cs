@@ -55,7 +55,10 @@ public sealed class GallerySearchEngine : IDisposable
             throw new ArgumentException(
                 $"The gallery embedding column '{embeddingColumnName}' has {table.Dimension} values per row; this model's " +
                 $"embeddings have {model.EmbeddingDimension}. Embed the gallery with the same model.", nameof(embeddedGallery));
-        return new GallerySearchEngine(model, table.ToIndex());
+        var engine = new GallerySearchEngine(model, table.ToIndex());
+        // Why: an engine exists to answer single queries; the first one would otherwise be ~100 ms slower.
+        model.Model.WarmUp();
+        return engine;
     }
 
     /// <summary>The number of gallery images.</summary>
