@@ -81,8 +81,9 @@ internal sealed class ComposedRetrievalModel : IDisposable
 
     /// <summary>
     /// Runs one composed query on a blank image, so that the first real single query does not pay for the one-time
-    /// work of a new input shape (oneDNN primitive creation for batch 1, JIT compilation): about 100 ms on a 2-core
-    /// machine (benchmarks/README.md, latency). Changes no state a result depends on.
+    /// work of a new input shape (oneDNN primitive creation for batch 1, JIT compilation): the first query of a process
+    /// took 0.6-0.7 s against 0.15-0.2 s for later ones on a 2-core machine (benchmarks/README.md, latency). Changes
+    /// no state a result depends on.
     /// </summary>
     public void WarmUp()
     {

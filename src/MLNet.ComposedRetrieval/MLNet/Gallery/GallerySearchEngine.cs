@@ -56,7 +56,7 @@ public sealed class GallerySearchEngine : IDisposable
                 $"The gallery embedding column '{embeddingColumnName}' has {table.Dimension} values per row; this model's " +
                 $"embeddings have {model.EmbeddingDimension}. Embed the gallery with the same model.", nameof(embeddedGallery));
         var engine = new GallerySearchEngine(model, table.ToIndex());
-        // Why: an engine exists to answer single queries; the first one would otherwise be ~100 ms slower.
+        // Why: an engine exists to answer single queries; the first one would otherwise pay ~0.5 s of one-time work.
         model.Model.WarmUp();
         return engine;
     }
