@@ -19,14 +19,14 @@ internal sealed class FoldedConvolution : nn.Module<Tensor, Tensor>
     private readonly long[] dilation;
     private readonly long groups;
 
-    private FoldedConvolution(Tensor weight, Tensor bias, Conv2d source) : base(nameof(FoldedConvolution))
+    private FoldedConvolution(Tensor weight, Tensor bias, Conv2d convolution) : base(nameof(FoldedConvolution))
     {
         this.weight = weight;
         this.bias = bias;
-        stride = source.stride;
-        padding = source.padding!;
-        dilation = source.dilation;
-        groups = source.groups;
+        stride = convolution.stride;
+        padding = convolution.padding!;
+        dilation = convolution.dilation;
+        groups = convolution.groups;
         RegisterComponents();
     }
 

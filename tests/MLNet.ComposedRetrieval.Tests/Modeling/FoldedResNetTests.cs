@@ -64,6 +64,8 @@ public class FoldedResNetTests
         Assert.Equal(before.Keys.Order(), after.Keys.Order());
         Assert.All(before, e => Assert.True(e.Value.equal(after[e.Key]).all().item<bool>(), e.Key));
         Assert.DoesNotContain(model.parameters(), p => !p.requires_grad);
+        // One weight and one bias buffer per convolution (buffers move with .to(device) and are freed with the module).
+        Assert.Equal(2 * model.modules().OfType<Conv2d>().Count(), folded.buffers().Count());
         Assert.DoesNotContain(folded.buffers(), b => b.requires_grad);
         foreach (var tensor in before.Values) tensor.Dispose();
     }
