@@ -88,7 +88,8 @@ internal static class HarnessCommand
                     Console.WriteLine("## (c) Gallery indexing (decode, preprocess, ResNet-18, head, index)");
                     Console.WriteLine();
                     if (Dataset(options) is { } indexingData)
-                        Console.WriteLine(QuerySection.RunIndexing(indexingData, IntList(options, "indexing-images", [512])[0], IntList(options, "indexing-batch", [128])[0]));
+                        Console.WriteLine(QuerySection.RunIndexing(indexingData, IntList(options, "indexing-images", [512])[0], IntList(options, "indexing-batch", [128])[0],
+                            IntList(options, "folding-batch", [32])[0]));
                     break;
             }
         }

@@ -110,9 +110,10 @@ internal static class QuerySection
 
     /// <summary>
     /// Gallery indexing: <see cref="RetrievalEvaluator.BuildGallery"/> over real JPEGs (decode, preprocess,
-    /// ResNet-18, head, index) in batches of <paramref name="batchSize"/>; images/s, and the decode + preprocess share.
+    /// ResNet-18, head, index) in batches of <paramref name="batchSize"/>; images/s, and the decode + preprocess share;
+    /// then the ResNet-18 forward on <paramref name="foldingBatch"/> images with batch norm unfolded and folded.
     /// </summary>
-    public static string RunIndexing(string datasetRoot, int imageCount, int batchSize)
+    public static string RunIndexing(string datasetRoot, int imageCount, int batchSize, int foldingBatch)
     {
         using var network = CreateNetwork(out var backbone, out var encoder);
         var images = Path.Combine(datasetRoot, "images");
@@ -134,7 +135,22 @@ internal static class QuerySection
         var batches = Math.Ceiling(ids.Length / (double)batchSize);
         table.Add(ids.Length, batchSize, total.Min, ids.Length / total.Min, data.Median * 1e3,
             $"{100 * data.Median * batches / total.Min:F0}%", MarkdownTable.Megabytes(peak));
-        return table.ToString();
+        return table + Environment.NewLine + CompareFolding(backbone, inputs, ids.Take(foldingBatch).ToList());
+    }
+
+    /// <summary>ResNet-18 on one batch of real images, batch norm unfolded (validation, feature cache) and folded
+    /// (ComposedRetrievalModel: the ML.NET gallery embedding), round-robin.</summary>
+    private static string CompareFolding(ImageBackbone backbone, PixelCompositionInputs inputs, IReadOnlyList<string> ids)
+    {
+        using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
+        using var batch = inputs.Images(ids, augment: false);
+        using var inference = inference_mode();
+        void Run(Func<Tensor, Tensor> encode) { using var scope = NewDisposeScope(); encode(batch.Values); }
+        var times = Timing.Interleaved(warmup: 1, repeats: 4, () => Run(backbone.forward), () => Run(folded.forward));
+        var table = new MarkdownTable("ResNet-18 forward", "batch", "median (s)", "min (s)", "images/s (median)");
+        table.Add("batch norm unfolded", ids.Count, times[0].Median, times[0].Min, ids.Count / times[0].Median);
+        table.Add("batch norm folded", ids.Count, times[1].Median, times[1].Min, ids.Count / times[1].Median);
+        return table + Environment.NewLine + $"Folded / unfolded (median): {times[1].Median / times[0].Median:F2}; 1 warm-up and 4 timed runs each, round-robin." + Environment.NewLine;
     }
 
     private static ComposedRetrievalNetwork CreateNetwork(out ImageBackbone backbone, out TextEncoder encoder)
