@@ -23,6 +23,8 @@ internal static class LatencyVariants
     {
         using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
         var defaultThreads = get_num_threads();
+        // Why the permutes: TorchSharp 0.107 has no memory_format argument; this gives the same [B, C, H, W] tensor
+        // with NHWC strides, which libtorch treats as channels-last.
         Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
         var variants = new List<Variant>();
         foreach (var threads in new[] { defaultThreads, 1 }.Distinct())
