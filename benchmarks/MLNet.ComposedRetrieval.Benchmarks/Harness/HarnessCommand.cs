@@ -15,7 +15,7 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] AllSections = ["search", "training", "latency", "indexing"];
+    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "latency-variants"];
 
     public static int Run(string[] args)
     {
@@ -78,11 +78,18 @@ internal static class HarnessCommand
                     if (Dataset(options) is { } latencyData)
                         Console.WriteLine(QuerySection.RunLatency(latencyData, IntList(options, "latency-queries", [30])[0]));
                     break;
+                case "latency-variants":
+                    Console.WriteLine("## (b) Single-query stages, variants round-robin (ResNet-18 + MiniLM + compositor, 35k gallery)");
+                    Console.WriteLine();
+                    if (Dataset(options) is { } variantData)
+                        Console.WriteLine(QuerySection.RunLatencyVariants(variantData, IntList(options, "variant-rounds", [20])[0]));
+                    break;
                 case "indexing":
                     Console.WriteLine("## (c) Gallery indexing (decode, preprocess, ResNet-18, head, index)");
                     Console.WriteLine();
                     if (Dataset(options) is { } indexingData)
-                        Console.WriteLine(QuerySection.RunIndexing(indexingData, IntList(options, "indexing-images", [512])[0], IntList(options, "indexing-batch", [128])[0]));
+                        Console.WriteLine(QuerySection.RunIndexing(indexingData, IntList(options, "indexing-images", [512])[0], IntList(options, "indexing-batch", [128])[0],
+                            IntList(options, "folding-batch", [32])[0]));
                     break;
             }
         }

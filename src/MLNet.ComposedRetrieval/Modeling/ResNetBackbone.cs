@@ -72,8 +72,30 @@ internal sealed class ResNetBackbone : ImageBackbone
         return Pool(map);
     }
 
+    /// <summary>
+    /// An inference-only copy with every batch norm folded into the convolution before it: the function
+    /// <see cref="forward"/> computes in evaluation mode (running statistics), without the batch-norm passes. A
+    /// snapshot of the current weights and statistics; this backbone, its training mode and its parameters are
+    /// left as they are.
+    /// </summary>
+    public FoldedResNet FoldBatchNorm()
+    {
+        var blocks = new[] { layer1, layer2, layer3, layer4 }.SelectMany(stage => stage.children()).Select(block => block switch
+        {
+            ResNetBasicBlock basic => basic.FoldBatchNorm(),
+            ResNetBottleneck bottleneck => bottleneck.FoldBatchNorm(),
+            _ => throw new InvalidOperationException($"Unexpected ResNet block {block.GetType().Name}."),
+        });
+        return new FoldedResNet(FoldedConvolution.Fold(conv1, bn1),
+            MaxPool2d(maxpool.kernel_size, maxpool.stride, maxpool.padding, maxpool.dilation, maxpool.ceil_mode), blocks);
+    }
+
     /// <summary>Global average pooling of a map [B, C, h, w] to [B, C].</summary>
     public static Tensor Pool(Tensor map) => map.mean([2, 3]);
+
+    /// <summary>The folded form of a <see cref="Shortcut"/> (null stays null).</summary>
+    internal static FoldedConvolution? FoldShortcut(Sequential? shortcut) =>
+        shortcut is null ? null : FoldedConvolution.Fold((Conv2d)shortcut[0], (BatchNorm2d)shortcut[1]);
 
     /// <summary>A 1x1 strided conv + BN when the block changes resolution or width (torchvision's <c>downsample</c>),
     /// else null for the identity.</summary>

@@ -30,6 +30,11 @@ internal sealed class ResNetBottleneck : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>This block with its batch norms folded into the convolutions (see <see cref="ResNetBackbone.FoldBatchNorm"/>).</summary>
+    public FoldedResidualBlock FoldBatchNorm() =>
+        new([FoldedConvolution.Fold(conv1, bn1), FoldedConvolution.Fold(conv2, bn2), FoldedConvolution.Fold(conv3, bn3)],
+            ResNetBackbone.FoldShortcut(downsample));
+
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();

@@ -12,9 +12,15 @@ namespace MLNet.ComposedRetrieval;
 /// (the target branch, for galleries) in batches, under <c>torch.inference_mode()</c>. Safe to call from several
 /// threads: the network stays in evaluation mode and every call has its own tensors.
 /// </summary>
+/// <remarks>
+/// A ResNet image backbone runs as a <see cref="FoldedResNet"/> (batch norms folded into the convolutions), made
+/// once here from the final weights: this class never trains, and <see cref="Network"/> keeps the unfolded modules
+/// for saving. Do not change <see cref="Network"/>'s weights after construction; build a new model instead.
+/// </remarks>
 internal sealed class ComposedRetrievalModel : IDisposable
 {
     private volatile bool _disposed;
+    private readonly FoldedResNet? _foldedBackbone;
 
     public ComposedRetrievalModel(ComposedRetrievalNetwork network, ModelDescription description, Device device)
     {
@@ -25,6 +31,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
         Device = device;
         network.to(device);
         network.eval();
+        _foldedBackbone = (network.ImageBackbone as ResNetBackbone)?.FoldBatchNorm();
     }
 
     public ComposedRetrievalNetwork Network { get; }
@@ -54,7 +61,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
         using var scope = NewDisposeScope();
         var pixels = ImageBatch.FromImages(references, Preprocessing).to(Device);
         var (ids, mask) = TokenBatch.Encode(Tokenizer, texts, Description.MaxTextLength);
-        var queries = Network.ComposeQueries(pixels, ids.to(Device), mask.to(Device));
+        var queries = Network.ComposeFromFeatures(EncodeImages(pixels), Network.EncodeText(ids.to(Device), mask.to(Device)));
         CopyRows(queries, destination);
     }
 
@@ -66,7 +73,22 @@ internal sealed class ComposedRetrievalModel : IDisposable
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var pixels = ImageBatch.FromImages(images, Preprocessing).to(Device);
-        CopyRows(Network.EmbedTargets(pixels), destination);
+        CopyRows(Network.EmbedTargetMaps(EncodeImages(pixels)), destination);
+    }
+
+    /// <summary>Backbone maps of preprocessed images, through the folded ResNet when there is one.</summary>
+    internal Tensor EncodeImages(Tensor pixels) => _foldedBackbone?.forward(pixels) ?? Network.EncodeImages(pixels);
+
+    /// <summary>
+    /// Runs one composed query on a blank image, so that the first real single query does not pay for the one-time
+    /// work of a new input shape (oneDNN primitive creation for batch 1, JIT compilation): the first query of a process
+    /// took 0.6-0.7 s against 0.15-0.2 s for later ones on a 2-core machine (benchmarks/README.md, latency). Changes
+    /// no state a result depends on.
+    /// </summary>
+    public void WarmUp()
+    {
+        var blank = new RgbImage(Preprocessing.Width, Preprocessing.Height, new byte[3 * Preprocessing.Width * Preprocessing.Height]);
+        ComposeQueries([blank], ["warm up"], new float[EmbeddingDimension]);
     }
 
     private void CopyRows(Tensor embeddings, Span<float> destination)
@@ -82,6 +104,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _foldedBackbone?.Dispose();
         Network.Dispose();
     }
 }

@@ -68,6 +68,8 @@ public sealed class GallerySearchEngine : IDisposable
                 $"The gallery index holds {index.Dimension}-d embeddings; this model's embeddings have {model.EmbeddingDimension}. " +
                 "Embed the gallery with the same model.", nameof(index));
         }
+        // An engine exists to answer single queries; without a warm-up the first one pays ~0.5 s of one-time work.
+        model.Model.WarmUp();
         return new GallerySearchEngine(model, index);
     }
 

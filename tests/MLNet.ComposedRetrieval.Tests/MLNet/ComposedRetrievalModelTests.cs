@@ -1,0 +1,66 @@
+using MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Tests.Modeling;
+using static TorchSharp.torch;
+
+namespace MLNet.ComposedRetrieval.Tests.Pipeline;
+
+public class ComposedRetrievalModelTests
+{
+    private const int Side = 64;
+
+    /// <summary>A ResNet-18 + small text encoder model on 64 x 64 images, with non-trivial batch norms.</summary>
+    private static ComposedRetrievalModel ResNetModel(out ComposedRetrievalNetwork network)
+    {
+        manual_seed(11);
+        var backbone = new ResNetBackbone(ResNetArchitecture.ResNet18, ImagePreprocessing.ImageNet224 with { Width = Side, Height = Side });
+        FoldedResNetTests.RandomizeBatchNorms(backbone, seed: 12);
+        network = new ComposedRetrievalNetwork(backbone, SmallEncoders.TextEncoder(), new ComposedNetworkOptions { EmbeddingDimension = 32 });
+        return new ComposedRetrievalModel(network, new ModelDescription { EmbeddingDimension = 32, MaxTextLength = 16 }, CPU);
+    }
+
+    private static RgbImage Image(int seed)
+    {
+        var pixels = new byte[3 * Side * Side];
+        new Random(seed).NextBytes(pixels);
+        return new RgbImage(Side, Side, pixels);
+    }
+
+    [Fact]
+    public void TheModelRunsTheFoldedBackboneWithTheNetworksResults()
+    {
+        using var model = ResNetModel(out var network);
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var images = randn(2, 3, Side, Side);
+
+        var expected = network.EncodeImages(images);
+        var actual = model.EncodeImages(images);
+
+        Assert.InRange(FoldedResNetTests.RelativeError(actual, expected), 0, 1e-4);
+        Assert.False(actual.equal(expected).all().item<bool>(), "the model should run the folded copy, which rounds differently");
+        Assert.False(network.training);
+    }
+
+    [Fact]
+    public void ComposedQueriesMatchTheUnfoldedNetworkAndSurviveAWarmUp()
+    {
+        using var model = ResNetModel(out var network);
+        var images = new[] { Image(1), Image(2) };
+        string[] texts = [SmallEncoders.Sentences[0], SmallEncoders.Sentences[1]];
+        var before = new float[2 * model.EmbeddingDimension];
+        model.ComposeQueries(images, texts, before);
+
+        model.WarmUp();
+        var after = new float[before.Length];
+        model.ComposeQueries(images, texts, after);
+
+        Assert.Equal(before, after);
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var (ids, mask) = TokenBatch.Encode(model.Tokenizer, texts, 16);
+        var expected = network.ComposeQueries(ImageBatch.FromImages(images, model.Preprocessing), ids, mask);
+        // Embeddings have norm 4 (the norm scale): 1e-4 relative to the output scale.
+        Assert.InRange(tensor(after, expected.shape).sub(expected).abs().max().item<float>(), 0, 4e-4);
+    }
+}
