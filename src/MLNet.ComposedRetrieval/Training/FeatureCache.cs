@@ -125,22 +125,34 @@ internal sealed class FeatureCache
     /// <summary>The features of <paramref name="ids"/> as a float32 tensor [B, ...ItemShape].</summary>
     public Tensor Load(IReadOnlyList<string> ids)
     {
-        var buffer = new float[ids.Count * ItemSize];
-        for (int i = 0; i < ids.Count; i++)
+        // Filled in the tensor's own memory: a managed buffer per batch (megabytes each) would go to the large-object
+        // heap on every training step.
+        var result = empty([ids.Count, .. ItemShape], ScalarType.Float32);
+        if (ids.Count == 0) return result;
+        try
         {
-            if (!_rows.TryGetValue(ids[i], out var place))
-                throw new KeyNotFoundException($"Feature cache '{Folder}' has no entry for '{ids[i]}'.");
-            var source = _chunks[place.Chunk].AsSpan(place.Row * ItemSize * ElementSize, ItemSize * ElementSize);
-            var target = buffer.AsSpan(i * ItemSize, ItemSize);
-            if (Precision == FeaturePrecision.Single)
+            var buffer = MemoryMarshal.Cast<byte, float>(result.bytes);
+            for (int i = 0; i < ids.Count; i++)
             {
-                MemoryMarshal.Cast<byte, float>(source).CopyTo(target);
-                continue;
+                if (!_rows.TryGetValue(ids[i], out var place))
+                    throw new KeyNotFoundException($"Feature cache '{Folder}' has no entry for '{ids[i]}'.");
+                var source = _chunks[place.Chunk].AsSpan(place.Row * ItemSize * ElementSize, ItemSize * ElementSize);
+                var target = buffer.Slice(i * ItemSize, ItemSize);
+                if (Precision == FeaturePrecision.Single)
+                {
+                    MemoryMarshal.Cast<byte, float>(source).CopyTo(target);
+                    continue;
+                }
+                var halves = MemoryMarshal.Cast<byte, Half>(source);
+                for (int k = 0; k < ItemSize; k++) target[k] = (float)halves[k];
             }
-            var halves = MemoryMarshal.Cast<byte, Half>(source);
-            for (int k = 0; k < ItemSize; k++) target[k] = (float)halves[k];
+            return result;
         }
-        return tensor(buffer, [ids.Count, .. ItemShape]);
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
     }
 
     private void WriteChunk(IReadOnlyList<string> ids, byte[] values)
