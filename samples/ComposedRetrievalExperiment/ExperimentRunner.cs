@@ -140,9 +140,9 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
             Progress = _progress,
             Log = line => console.WriteLine("  " + line),
         };
-        var clock = Stopwatch.StartNew();
         var result = trainer.Fit(dataset.TrainTriplets, inputs, cancellationToken);
-        var trainTime = clock.Elapsed;
+        // Summed over the epochs (validation included), so a run resumed from checkpoints reports its whole training.
+        var trainTime = TimeSpan.FromTicks(result.History.Sum(epoch => epoch.Duration.Ticks));
         var final = evaluator.Evaluate(network, inputs, CPU);
         console.WriteLine($"  {name}: best epoch {result.BestEpoch + 1}, val {final} ({trainTime:m\\:ss})");
 
