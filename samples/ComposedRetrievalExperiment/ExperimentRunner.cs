@@ -117,8 +117,8 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         if (options.FineTuneImage || options.FineTuneText)
         {
             var (freshBackbone, freshText) = CreateEncoders();
-            if (options.FineTuneImage) backbone = freshBackbone;
-            if (options.FineTuneText) textEncoder = freshText;
+            if (options.FineTuneImage) backbone = freshBackbone; else freshBackbone.Dispose();
+            if (options.FineTuneText) textEncoder = freshText; else freshText.Dispose();
         }
         var network = new ComposedRetrievalNetwork((int)imageMaps.ItemShape[0], textEncoder.OutputDimension, _description.NetworkOptions,
             options.FineTuneImage ? backbone : null, options.FineTuneText ? textEncoder : null);

@@ -15,10 +15,9 @@ public sealed class InferenceModelAssemblyTests
 {
     private static readonly string[] Texts = ["make it red", "add a circle", "make it smaller"];
 
-    [Fact]
-    public void TheAssembledModelEmbedsLikeTheFeatureNetworkAndSurvivesSaveAndLoad()
+    /// <summary>The small encoders and the description they fill in, as the ML.NET estimator builds them.</summary>
+    private static (ImageBackbone Backbone, TextEncoder Text, ModelDescription Description) SmallEncoders()
     {
-        manual_seed(3);
         var description = new ModelDescription
         {
             ImageEncoder = ImageEncoderArchitecture.SmallConvNet, TextEncoder = TextEncoderArchitecture.SmallTransformer,
@@ -26,6 +25,14 @@ public sealed class InferenceModelAssemblyTests
         };
         (var backbone, description) = EncoderFactory.CreateForTraining(description);
         (var text, description) = EncoderFactory.CreateForTraining(description, Texts);
+        return (backbone, text, description);
+    }
+
+    [Fact]
+    public void TheAssembledModelEmbedsLikeTheFeatureNetworkAndSurvivesSaveAndLoad()
+    {
+        manual_seed(3);
+        var (backbone, text, description) = SmallEncoders();
         using var _ = backbone;
         using var __ = text;
         backbone.eval();
@@ -60,13 +67,7 @@ public sealed class InferenceModelAssemblyTests
     [Fact]
     public void ADescriptionOfOtherSizesIsRefused()
     {
-        var description = new ModelDescription
-        {
-            ImageEncoder = ImageEncoderArchitecture.SmallConvNet, TextEncoder = TextEncoderArchitecture.SmallTransformer,
-            SmallImageInputSize = SyntheticRows.ImageSize, EmbeddingDimension = 16,
-        };
-        (var backbone, description) = EncoderFactory.CreateForTraining(description);
-        (var text, description) = EncoderFactory.CreateForTraining(description, Texts);
+        var (backbone, text, description) = SmallEncoders();
         using var _ = backbone;
         using var __ = text;
         using var trained = new ComposedRetrievalNetwork(backbone.OutputChannels, text.OutputDimension, description.NetworkOptions);
