@@ -61,6 +61,27 @@ internal sealed class CompositorAttention : nn.Module<Tensor, Tensor, Tensor>
         return output.forward(attended.reshape(batch, channels, height, width)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>This block's weights for inference, with value∘merge composed (see <see cref="CompositorAttentionWeights"/>);
+    /// the products are taken in float64.</summary>
+    internal CompositorAttentionWeights FoldedWeights()
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor Matrix(Tensor weight) => weight.to(ScalarType.Float64).flatten(1);
+        var merged = Matrix(merge.weight!);
+        var channels = merged.shape[0];
+        var values = Matrix(value.weight!);
+        var weights = new[]
+        {
+            Matrix(query.weight!), Matrix(key.weight!),
+            values.matmul(merged.narrow(1, 0, channels)), values.matmul(merged.narrow(1, channels, merged.shape[1] - channels)),
+            text.weight!.to(ScalarType.Float64), text.bias!.to(ScalarType.Float64),
+            Matrix(output.weight!), output.bias!.to(ScalarType.Float64),
+        };
+        foreach (var weight in weights) weight.MoveToOuterDisposeScope();
+        return new CompositorAttentionWeights(weights[0], weights[1], weights[2], weights[3], weights[4], weights[5], weights[6], weights[7]);
+    }
+
     /// <summary>
     /// merge([x ; t tiled over H x W]) without tiling: a 1x1 convolution is linear in its input channels, so the text
     /// half of the weight acts once per sample instead of once per position (same result and gradients, fewer FLOPs).

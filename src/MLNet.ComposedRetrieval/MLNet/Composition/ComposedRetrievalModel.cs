@@ -15,12 +15,14 @@ namespace MLNet.ComposedRetrieval;
 /// <remarks>
 /// A ResNet image backbone runs as a <see cref="FoldedResNet"/> (batch norms folded into the convolutions), made
 /// once here from the final weights: this class never trains, and <see cref="Network"/> keeps the unfolded modules
-/// for saving. Do not change <see cref="Network"/>'s weights after construction; build a new model instead.
+/// for saving. Likewise the text projection, compositor and head run as a <see cref="FoldedComposer"/>. Do not change
+/// <see cref="Network"/>'s weights after construction; build a new model instead.
 /// </remarks>
 internal sealed class ComposedRetrievalModel : IDisposable
 {
     private volatile bool _disposed;
     private readonly FoldedResNet? _foldedBackbone;
+    private readonly FoldedComposer _composer;
 
     public ComposedRetrievalModel(ComposedRetrievalNetwork network, ModelDescription description, Device device)
     {
@@ -32,6 +34,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
         network.to(device);
         network.eval();
         _foldedBackbone = (network.ImageBackbone as ResNetBackbone)?.FoldBatchNorm();
+        _composer = network.FoldComposer();
     }
 
     public ComposedRetrievalNetwork Network { get; }
@@ -61,7 +64,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
         using var scope = NewDisposeScope();
         var pixels = ImageBatch.FromImages(references, Preprocessing).to(Device);
         var (ids, mask) = TokenBatch.Encode(Tokenizer, texts, Description.MaxTextLength);
-        var queries = Network.ComposeFromFeatures(EncodeImages(pixels), Network.EncodeText(ids.to(Device), mask.to(Device)));
+        var queries = _composer.forward(EncodeImages(pixels), Network.EncodeText(ids.to(Device), mask.to(Device)));
         CopyRows(queries, destination);
     }
 
@@ -105,6 +108,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
         if (_disposed) return;
         _disposed = true;
         _foldedBackbone?.Dispose();
+        _composer.Dispose();
         Network.Dispose();
     }
 }
