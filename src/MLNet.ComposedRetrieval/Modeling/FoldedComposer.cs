@@ -79,7 +79,7 @@ internal sealed class FoldedComposer : nn.Module<Tensor, Tensor, Tensor>
         // Each text term is T t + c with t = P s + p, so it is (T P) s + (T p + c).
         var (projectionWeight, projectionBias) = projection.EvaluationAffine();
         var textTerms = cat([first.TextValue, first.TextWeight, second.TextValue, second.TextWeight, gate.ScaledWeight(), transform.ScaledWeight()], 0);
-        var noOffset = zeros(channels, ScalarType.Float64);
+        var noOffset = zeros(channels, ScalarType.Float64, device: source.device);
         var textOffsets = cat([noOffset, first.TextBias, noOffset, second.TextBias,
             gate.Bias.to(ScalarType.Float64), transform.Bias.to(ScalarType.Float64)], 0);
         textWeight = Snapshot(textTerms.matmul(projectionWeight).t());
