@@ -51,6 +51,8 @@ internal static class LatencyVariants
             variants.Add(new("end to end", "folded, text encoder concurrent", threads, q => EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: true)));
             variants.Add(new("end to end", "all folded (as ComposedRetrievalModel), sequential", threads, q =>
                 EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: false, foldedText.forward, composer.forward)));
+            variants.Add(new("end to end", "all folded, text encoder concurrent", threads, q =>
+                EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: true, foldedText.forward, composer.forward)));
         }
 
         var times = variants.Select(_ => new List<double>()).ToArray();
