@@ -68,18 +68,19 @@ internal sealed class CompositorAttention : nn.Module<Tensor, Tensor, Tensor>
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Tensor Matrix(Tensor weight) => weight.to(ScalarType.Float64).flatten(1);
-        var merged = Matrix(merge.weight!);
+        Tensor Keep(Tensor weight) => weight.MoveToOuterDisposeScope();
+        var merged = Matrix(merge.weight!);                                      // [C, C + D]
         var channels = merged.shape[0];
         var values = Matrix(value.weight!);
-        var weights = new[]
-        {
-            Matrix(query.weight!), Matrix(key.weight!),
-            values.matmul(merged.narrow(1, 0, channels)), values.matmul(merged.narrow(1, channels, merged.shape[1] - channels)),
-            text.weight!.to(ScalarType.Float64), text.bias!.to(ScalarType.Float64),
-            Matrix(output.weight!), output.bias!.to(ScalarType.Float64),
-        };
-        foreach (var weight in weights) weight.MoveToOuterDisposeScope();
-        return new CompositorAttentionWeights(weights[0], weights[1], weights[2], weights[3], weights[4], weights[5], weights[6], weights[7]);
+        return new CompositorAttentionWeights(
+            Query: Keep(Matrix(query.weight!)),
+            Key: Keep(Matrix(key.weight!)),
+            ImageValue: Keep(values.matmul(merged.narrow(1, 0, channels))),
+            TextValue: Keep(values.matmul(merged.narrow(1, channels, merged.shape[1] - channels))),
+            TextWeight: Keep(text.weight!.to(ScalarType.Float64)),
+            TextBias: Keep(text.bias!.to(ScalarType.Float64)),
+            Output: Keep(Matrix(output.weight!)),
+            OutputBias: Keep(output.bias!.to(ScalarType.Float64)));
     }
 
     /// <summary>

@@ -69,7 +69,8 @@ internal sealed class FoldedComposer : nn.Module<Tensor, Tensor, Tensor>
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var source = head.Projection.weight!;
-        Tensor Snapshot(Tensor folded) => folded.to(source.dtype, source.device).contiguous().MoveToOuterDisposeScope();
+        // copy: a float64 network's own tensors (the head's bias) must not be shared with the snapshot.
+        Tensor Snapshot(Tensor folded) => folded.to(source.dtype, source.device, copy: true).contiguous().MoveToOuterDisposeScope();
 
         var (first, second) = (compositor.Attention1.FoldedWeights(), compositor.Attention2.FoldedWeights());
         var residual = compositor.ResidualWeights.to(ScalarType.Float64);

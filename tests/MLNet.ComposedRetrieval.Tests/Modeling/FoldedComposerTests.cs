@@ -68,6 +68,9 @@ public class FoldedComposerTests
 
         Assert.Equal(ScalarType.Float64, actual.dtype);
         Assert.InRange(actual.sub(expected).abs().max().item<double>(), 0, 1e-12);
+        // No float64 weight is shared with the network (no type conversion copies them).
+        foreach (var parameter in network.parameters()) parameter.add_(0.1);
+        Assert.True(folded.forward(maps, sentences).equal(actual).all().item<bool>());
     }
 
     [Fact]
