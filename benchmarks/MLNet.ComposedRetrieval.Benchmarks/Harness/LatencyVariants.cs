@@ -22,6 +22,8 @@ internal static class LatencyVariants
         IReadOnlyList<(string ImagePath, string Reference, string Text)> queries, int rounds, int k)
     {
         using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
+        using var foldedText = ((TransformerTextEncoder)encoder).FoldForInference();
+        using var composer = network.FoldComposer();
         var defaultThreads = get_num_threads();
         // Why the permutes: TorchSharp 0.107 has no memory_format argument; this gives the same [B, C, H, W] tensor
         // with NHWC strides, which libtorch treats as channels-last.
@@ -33,18 +35,24 @@ internal static class LatencyVariants
             variants.Add(new("ResNet-18", "batch norm folded", threads, q => folded.forward(q.Pixels)));
             variants.Add(new("ResNet-18", "folded, channels-last input", threads, q => folded.forward(ChannelsLast(q.Pixels))));
             variants.Add(new("MiniLM", "actual length", threads, q => network.EncodeText(q.Ids, q.Mask)));
+            variants.Add(new("MiniLM", "folded (FoldedTransformerEncoder)", threads, q => foldedText.forward(q.Ids, q.Mask)));
             variants.Add(new("MiniLM", "padded to 64", threads, q =>
             {
                 var pad = 64 - q.Ids.shape[1];
                 network.EncodeText(nn.functional.pad(q.Ids, [0, pad]), nn.functional.pad(q.Mask, [0, pad]));
             }));
-            variants.Add(new("compositor + head", "", threads, q => network.ComposeFromFeatures(q.Map, q.Sentence)));
+            variants.Add(new("compositor + head", "modules (eval)", threads, q => network.ComposeFromFeatures(q.Map, q.Sentence)));
+            variants.Add(new("compositor + head", "folded (FoldedComposer)", threads, q => composer.forward(q.Map, q.Sentence)));
             variants.Add(new("search 35k", "", threads, q => index.Search(q.Query, k, [q.Reference])));
             variants.Add(new("decode + preprocess", "", threads, q =>
                 ImageBatch.FromImages([ImageBatch.Prepare(ImageDecoder.Decode(q.ImagePath), backbone.Preprocessing)], backbone.Preprocessing)));
             variants.Add(new("end to end", "unfolded, sequential", threads, q => EndToEnd(q, backbone, encoder, network, network.EncodeImages, index, k, concurrent: false)));
             variants.Add(new("end to end", "folded, sequential", threads, q => EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: false)));
             variants.Add(new("end to end", "folded, text encoder concurrent", threads, q => EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: true)));
+            variants.Add(new("end to end", "all folded (as ComposedRetrievalModel), sequential", threads, q =>
+                EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: false, foldedText.forward, composer.forward)));
+            variants.Add(new("end to end", "all folded, text encoder concurrent", threads, q =>
+                EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: true, foldedText.forward, composer.forward)));
         }
 
         var times = variants.Select(_ => new List<double>()).ToArray();
@@ -78,8 +86,11 @@ internal static class LatencyVariants
     }
 
     private static void EndToEnd(QueryInputs q, ImageBackbone backbone, TextEncoder encoder, ComposedRetrievalNetwork network,
-        Func<Tensor, Tensor> encodeImages, GalleryIndex index, int k, bool concurrent)
+        Func<Tensor, Tensor> encodeImages, GalleryIndex index, int k, bool concurrent,
+        Func<Tensor, Tensor, Tensor>? encodeText = null, Func<Tensor, Tensor, Tensor>? compose = null)
     {
+        encodeText ??= network.EncodeText;
+        compose ??= network.ComposeFromFeatures;
         Tensor? sentence = null;
         Task? text = null;
         if (concurrent)
@@ -87,7 +98,7 @@ internal static class LatencyVariants
             {
                 using var inference = inference_mode();
                 var (ids, mask) = TokenBatch.Encode(encoder.Tokenizer, [q.Text], maxLength: 64);
-                sentence = network.EncodeText(ids, mask);
+                sentence = encodeText(ids, mask);
                 ids.Dispose();
                 mask.Dispose();
             });
@@ -96,13 +107,13 @@ internal static class LatencyVariants
         if (text is null)
         {
             var (ids, mask) = TokenBatch.Encode(encoder.Tokenizer, [q.Text], maxLength: 64);
-            sentence = network.EncodeText(ids, mask);
+            sentence = encodeText(ids, mask);
         }
         else
         {
             text.Wait();
         }
-        index.Search(network.ComposeFromFeatures(map, sentence!), k, [q.Reference]);
+        index.Search(compose(map, sentence!), k, [q.Reference]);
         if (text is not null) sentence!.Dispose(); // made on the task's thread, outside this thread's dispose scope
     }
 }

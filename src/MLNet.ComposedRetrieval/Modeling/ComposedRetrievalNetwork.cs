@@ -99,6 +99,12 @@ internal sealed class ComposedRetrievalNetwork : nn.Module
         return imageHead.forward(compositor.forward(referenceMaps, text)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// An inference-only snapshot of <see cref="ComposeFromFeatures"/> in evaluation mode (text projection, compositor
+    /// and head folded; see <see cref="FoldedComposer"/>), from the current weights. This network is left as it is.
+    /// </summary>
+    public FoldedComposer FoldComposer() => new(textProjection, compositor, imageHead);
+
     /// <summary>Preprocessed target images [B, 3, H, W] to target features f_t [B, D].</summary>
     public Tensor EmbedTargets(Tensor images)
     {

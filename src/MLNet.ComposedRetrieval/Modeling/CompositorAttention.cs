@@ -61,6 +61,28 @@ internal sealed class CompositorAttention : nn.Module<Tensor, Tensor, Tensor>
         return output.forward(attended.reshape(batch, channels, height, width)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>This block's weights for inference, with value∘merge composed (see <see cref="CompositorAttentionWeights"/>);
+    /// the products are taken in float64.</summary>
+    internal CompositorAttentionWeights FoldedWeights()
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor Matrix(Tensor weight) => weight.to(ScalarType.Float64).flatten(1);
+        Tensor Keep(Tensor weight) => weight.MoveToOuterDisposeScope();
+        var merged = Matrix(merge.weight!);                                      // [C, C + D]
+        var channels = merged.shape[0];
+        var values = Matrix(value.weight!);
+        return new CompositorAttentionWeights(
+            Query: Keep(Matrix(query.weight!)),
+            Key: Keep(Matrix(key.weight!)),
+            ImageValue: Keep(values.matmul(merged.narrow(1, 0, channels))),
+            TextValue: Keep(values.matmul(merged.narrow(1, channels, merged.shape[1] - channels))),
+            TextWeight: Keep(text.weight!.to(ScalarType.Float64)),
+            TextBias: Keep(text.bias!.to(ScalarType.Float64)),
+            Output: Keep(Matrix(output.weight!)),
+            OutputBias: Keep(output.bias!.to(ScalarType.Float64)));
+    }
+
     /// <summary>
     /// merge([x ; t tiled over H x W]) without tiling: a 1x1 convolution is linear in its input channels, so the text
     /// half of the weight acts once per sample instead of once per position (same result and gradients, fewer FLOPs).

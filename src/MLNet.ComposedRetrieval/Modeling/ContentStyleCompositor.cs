@@ -18,7 +18,8 @@ namespace MLNet.ComposedRetrieval.Modeling;
 /// </summary>
 internal sealed class ContentStyleCompositor : nn.Module<Tensor, Tensor, Tensor>
 {
-    private const double InstanceNormEpsilon = 1e-5;
+    /// <summary>ε of the instance norm n = InstanceNorm2d(x).</summary>
+    internal const double InstanceNormEpsilon = 1e-5;
 
     private readonly CompositorAttention attention1;
     private readonly CompositorAttention attention2;
@@ -33,6 +34,7 @@ internal sealed class ContentStyleCompositor : nn.Module<Tensor, Tensor, Tensor>
     {
         Channels = channels;
         TextDimension = textDimension;
+        Heads = heads;
         attention1 = new CompositorAttention(channels, textDimension, heads);
         attention2 = new CompositorAttention(channels, textDimension, heads);
         residualWeights = nn.Parameter(ones(2));
@@ -45,6 +47,21 @@ internal sealed class ContentStyleCompositor : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>D.</summary>
     public int TextDimension { get; }
+
+    /// <summary>Attention heads of each block.</summary>
+    public int Heads { get; }
+
+    /// <summary>A1, the first attention block (on n).</summary>
+    internal CompositorAttention Attention1 => attention1;
+
+    /// <summary>A2, the second attention block (on o1).</summary>
+    internal CompositorAttention Attention2 => attention2;
+
+    /// <summary>(w0, w1).</summary>
+    internal Parameter ResidualWeights => residualWeights;
+
+    /// <summary>The style module.</summary>
+    internal StyleModulation Style => style;
 
     /// <summary>x [B, C, H, W] and t [B, D] to the composed map [B, C, H, W].</summary>
     public override Tensor forward(Tensor x, Tensor t)

@@ -30,6 +30,14 @@ internal sealed class EqualizedLinear : nn.Module<Tensor, Tensor>
     /// <summary>The bias, for initialisations such as the style transform's gamma half starting at 1.</summary>
     public Parameter Bias => bias;
 
+    /// <summary>The weight as <see cref="forward"/> applies it (stored weight × sqrt(2 / in)), [out, in], as a
+    /// float64 copy without gradient: for inference snapshots (<see cref="FoldedComposer"/>).</summary>
+    internal Tensor ScaledWeight()
+    {
+        using var noGrad = no_grad();
+        return weight.to(ScalarType.Float64).mul(weightScale);
+    }
+
     /// <summary>[B, in] to [B, out].</summary>
     public override Tensor forward(Tensor input)
     {

@@ -34,6 +34,9 @@ internal sealed class ImageEmbeddingHead : nn.Module<Tensor, Tensor>
     /// <summary>The norm of every output row.</summary>
     public double NormScale { get; }
 
+    /// <summary>Linear(C -> D), applied after the pooling.</summary>
+    internal Linear Projection => projection;
+
     /// <summary>Map [B, C, H, W] to embeddings [B, D] of norm <see cref="NormScale"/>.</summary>
     public override Tensor forward(Tensor map)
     {

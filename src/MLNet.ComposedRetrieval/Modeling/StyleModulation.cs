@@ -31,6 +31,12 @@ internal sealed class StyleModulation : nn.Module<Tensor, Tensor, Tensor, Tensor
         RegisterComponents();
     }
 
+    /// <summary>L_g, whose sigmoid gives [g_σ ; g_μ].</summary>
+    internal EqualizedLinear Gate => gate;
+
+    /// <summary>L_s, giving [γ_t ; β_t].</summary>
+    internal EqualizedLinear Transform => transform;
+
     /// <summary>
     /// content [B, C, H, W] (o2, the content module's output), original [B, C, H, W] (the reference map x before
     /// instance norm, whose statistics are taken without gradient) and t [B, D] to the restyled map [B, C, H, W].

@@ -33,6 +33,26 @@ internal sealed class TextProjection : nn.Module<Tensor, Tensor>
     /// <summary>Width of the projected feature.</summary>
     public int OutDimension { get; }
 
+    /// <summary>
+    /// The affine map this projection computes in evaluation mode, t = W' s + b', with the batch norm's running
+    /// statistics and affine parameters folded into the linear: float64 copies [out, in] and [out], for inference
+    /// snapshots (<see cref="FoldedComposer"/>).
+    /// </summary>
+    internal (Tensor Weight, Tensor Bias) EvaluationAffine()
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        // BN(s) = s · k + (β − μ k) with k = γ / sqrt(σ² + ε); then W BN(s) + b = (W diag k) s + W (β − μ k) + b.
+        var scale = norm.running_var!.to(ScalarType.Float64).add(norm.eps).rsqrt();
+        if (norm.weight is not null) scale = scale.mul(norm.weight.to(ScalarType.Float64));
+        var shift = norm.running_mean!.to(ScalarType.Float64).mul(scale).neg();
+        if (norm.bias is not null) shift = shift.add(norm.bias.to(ScalarType.Float64));
+        var weight = linear.weight!.to(ScalarType.Float64);
+        var bias = weight.matmul(shift);
+        if (linear.bias is not null) bias = bias.add(linear.bias.to(ScalarType.Float64));
+        return (weight.mul(scale).MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope());
+    }
+
     /// <summary>Sentence features [B, in] to text features [B, out].</summary>
     public override Tensor forward(Tensor sentenceFeature)
     {

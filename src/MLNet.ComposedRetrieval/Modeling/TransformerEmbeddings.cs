@@ -42,7 +42,10 @@ internal sealed class TransformerEmbeddings : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Position ids [B, L] (int64) for token ids [B, L].</summary>
-    internal Tensor PositionIds(Tensor ids)
+    internal Tensor PositionIds(Tensor ids) => PositionIds(ids, options);
+
+    /// <summary>Position ids [B, L] (int64) for token ids [B, L] of an encoder with these options.</summary>
+    internal static Tensor PositionIds(Tensor ids, TransformerOptions options)
     {
         var length = ids.shape[1];
         if (length > options.MaxSequenceLength)

@@ -56,10 +56,20 @@ internal sealed class TransformerTextEncoder : TextEncoder
     }
 
     /// <summary>Token states [B, L, H] to sentence features [B, H].</summary>
-    public Tensor Pool(Tensor hiddenStates, Tensor mask)
+    public Tensor Pool(Tensor hiddenStates, Tensor mask) => Pool(hiddenStates, mask, Options.Pooling);
+
+    /// <summary>
+    /// An inference-only snapshot of this encoder's <see cref="forward"/> in evaluation mode, with fused and
+    /// pre-transposed weights (see <see cref="FoldedTransformerEncoder"/>), from the current weights. This encoder is
+    /// left as it is.
+    /// </summary>
+    public FoldedTransformerEncoder FoldForInference() => new(this);
+
+    /// <summary>Token states [B, L, H] and mask [B, L] to sentence features [B, H], pooled as <paramref name="pooling"/> says.</summary>
+    internal static Tensor Pool(Tensor hiddenStates, Tensor mask, SentencePooling pooling)
     {
         using var scope = NewDisposeScope();
-        if (Options.Pooling == SentencePooling.FirstToken)
+        if (pooling == SentencePooling.FirstToken)
             return hiddenStates.select(1, 0).MoveToOuterDisposeScope();
 
         // sentence-transformers' mean pooling: padding contributes nothing; the clamp only guards empty rows.
@@ -68,7 +78,8 @@ internal sealed class TransformerTextEncoder : TextEncoder
         return (summed / weights.sum(1).clamp_min(1e-9)).MoveToOuterDisposeScope();
     }
 
-    private static void CheckInputs(Tensor ids, Tensor mask)
+    /// <summary>Throws unless ids are int64 [B, L] and the mask has their shape.</summary>
+    internal static void CheckInputs(Tensor ids, Tensor mask)
     {
         if (ids.dim() != 2 || ids.dtype != ScalarType.Int64)
             throw new ArgumentException($"Token ids must be an int64 tensor [B, L]; got {ids.dtype} [{string.Join(", ", ids.shape)}].", nameof(ids));

@@ -23,6 +23,27 @@ public class ImageBatchTests
             }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EveryByteValueGivesExactlyTheFormulasFloat(bool bgr)
+    {
+        // 16 x 16 pixels: each channel takes all 256 byte values, in a different order per channel and per image.
+        RgbImage Image(int shift) => new(16, 16, Enumerable.Range(0, 256)
+            .SelectMany(p => new[] { (byte)(p + shift), (byte)(255 - p), (byte)(p * 7 + shift) }).ToArray());
+        var images = new[] { Image(0), Image(101) };
+        var preprocessing = ImagePreprocessing.ImageNet224 with { Width = 16, Height = 16, Bgr = bgr };
+        using var batch = ImageBatch.FromImages(images, preprocessing);
+        var values = batch.data<float>().ToArray();
+        for (int b = 0; b < 2; b++)
+            for (int c = 0; c < 3; c++)
+                for (int p = 0; p < 256; p++)
+                {
+                    float expected = (images[b].Rgb[p * 3 + (bgr ? 2 - c : c)] * preprocessing.Scale - preprocessing.Mean[c]) / preprocessing.Std[c];
+                    Assert.Equal(expected, values[(b * 3 + c) * 256 + p]);
+                }
+    }
+
     [Fact]
     public void MeanImageIsSubtractedPerPixelAfterTheBgrReorder()
     {

@@ -19,6 +19,20 @@ public class ComposedRetrievalModelTests
         return new ComposedRetrievalModel(network, new ModelDescription { EmbeddingDimension = 32, MaxTextLength = 16 }, CPU);
     }
 
+    /// <summary>A small CNN + tiny BERT-style transformer model (the text encoder the model folds).</summary>
+    private static ComposedRetrievalModel TransformerModel(out ComposedRetrievalNetwork network)
+    {
+        manual_seed(13);
+        var tokenizer = SmallEncoders.Tokenizer();
+        var options = TransformerOptions.MiniLmL6 with
+        {
+            VocabularySize = tokenizer.VocabularySize, HiddenSize = 16, LayerCount = 2, HeadCount = 4, IntermediateSize = 32, MaxPositions = 16,
+        };
+        network = new ComposedRetrievalNetwork(new SmallConvBackbone(inputSize: Side), new TransformerTextEncoder(options, tokenizer),
+            new ComposedNetworkOptions { EmbeddingDimension = 32 });
+        return new ComposedRetrievalModel(network, new ModelDescription { EmbeddingDimension = 32, MaxTextLength = 16 }, CPU);
+    }
+
     private static RgbImage Image(int seed)
     {
         var pixels = new byte[3 * Side * Side];
@@ -40,6 +54,26 @@ public class ComposedRetrievalModelTests
         Assert.InRange(FoldedResNetTests.RelativeError(actual, expected), 0, 1e-4);
         Assert.False(actual.equal(expected).all().item<bool>(), "the model should run the folded copy, which rounds differently");
         Assert.False(network.training);
+    }
+
+    [Fact]
+    public void TheModelRunsTheFoldedTextEncoderAndComposerWithTheNetworksResults()
+    {
+        using var model = TransformerModel(out var network);
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var (ids, mask) = TokenBatch.Encode(model.Tokenizer, SmallEncoders.Sentences, 16);
+
+        var expected = network.EncodeText(ids, mask);
+        var actual = model.EncodeText(ids, mask);
+        Assert.InRange(FoldedResNetTests.RelativeError(actual, expected), 0, 1e-5);
+        Assert.False(actual.equal(expected).all().item<bool>(), "the model should run the folded copy, which rounds differently");
+
+        var images = Enumerable.Range(1, SmallEncoders.Sentences.Length).Select(Image).ToArray();
+        var queries = new float[images.Length * model.EmbeddingDimension];
+        model.ComposeQueries(images, SmallEncoders.Sentences, queries);
+        var reference = network.ComposeQueries(ImageBatch.FromImages(images, model.Preprocessing), ids, mask);
+        Assert.InRange(tensor(queries, reference.shape).sub(reference).abs().max().item<float>(), 0, 4e-5);
     }
 
     [Fact]

@@ -15,12 +15,16 @@ namespace MLNet.ComposedRetrieval;
 /// <remarks>
 /// A ResNet image backbone runs as a <see cref="FoldedResNet"/> (batch norms folded into the convolutions), made
 /// once here from the final weights: this class never trains, and <see cref="Network"/> keeps the unfolded modules
-/// for saving. Do not change <see cref="Network"/>'s weights after construction; build a new model instead.
+/// for saving. Likewise a transformer text encoder runs as a <see cref="FoldedTransformerEncoder"/>, and the text
+/// projection, compositor and head as a <see cref="FoldedComposer"/>. Do not change <see cref="Network"/>'s weights
+/// after construction; build a new model instead.
 /// </remarks>
 internal sealed class ComposedRetrievalModel : IDisposable
 {
     private volatile bool _disposed;
     private readonly FoldedResNet? _foldedBackbone;
+    private readonly FoldedTransformerEncoder? _foldedTextEncoder;
+    private readonly FoldedComposer _composer;
 
     public ComposedRetrievalModel(ComposedRetrievalNetwork network, ModelDescription description, Device device)
     {
@@ -32,6 +36,8 @@ internal sealed class ComposedRetrievalModel : IDisposable
         network.to(device);
         network.eval();
         _foldedBackbone = (network.ImageBackbone as ResNetBackbone)?.FoldBatchNorm();
+        _foldedTextEncoder = (network.TextEncoder as TransformerTextEncoder)?.FoldForInference();
+        _composer = network.FoldComposer();
     }
 
     public ComposedRetrievalNetwork Network { get; }
@@ -61,7 +67,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
         using var scope = NewDisposeScope();
         var pixels = ImageBatch.FromImages(references, Preprocessing).to(Device);
         var (ids, mask) = TokenBatch.Encode(Tokenizer, texts, Description.MaxTextLength);
-        var queries = Network.ComposeFromFeatures(EncodeImages(pixels), Network.EncodeText(ids.to(Device), mask.to(Device)));
+        var queries = _composer.forward(EncodeImages(pixels), EncodeText(ids.to(Device), mask.to(Device)));
         CopyRows(queries, destination);
     }
 
@@ -78,6 +84,9 @@ internal sealed class ComposedRetrievalModel : IDisposable
 
     /// <summary>Backbone maps of preprocessed images, through the folded ResNet when there is one.</summary>
     internal Tensor EncodeImages(Tensor pixels) => _foldedBackbone?.forward(pixels) ?? Network.EncodeImages(pixels);
+
+    /// <summary>Sentence features of token ids and mask, through the folded transformer when there is one.</summary>
+    internal Tensor EncodeText(Tensor ids, Tensor mask) => _foldedTextEncoder?.forward(ids, mask) ?? Network.EncodeText(ids, mask);
 
     /// <summary>
     /// Runs one composed query on a blank image, so that the first real single query does not pay for the one-time
@@ -105,6 +114,8 @@ internal sealed class ComposedRetrievalModel : IDisposable
         if (_disposed) return;
         _disposed = true;
         _foldedBackbone?.Dispose();
+        _foldedTextEncoder?.Dispose();
+        _composer.Dispose();
         Network.Dispose();
     }
 }
