@@ -10,8 +10,6 @@ namespace MLNet.ComposedRetrieval.Modeling;
 /// Inference only: its weights are a snapshot taken by <see cref="Fold"/>, with no gradients, and later changes to
 /// the source modules do not reach it.
 /// </summary>
-/// <remarks>After <see cref="UseOneDnn"/> it also keeps its weight reordered into oneDNN's layout, and runs oneDNN's
-/// convolution on float32 CPU inputs, which may then be in oneDNN's layout (see <see cref="FoldedResNet.TryUseOneDnn"/>).</remarks>
 internal sealed class FoldedConvolution : nn.Module<Tensor, Tensor>
 {
     private readonly Tensor weight;
@@ -20,11 +18,6 @@ internal sealed class FoldedConvolution : nn.Module<Tensor, Tensor>
     private readonly long[] padding;
     private readonly long[] dilation;
     private readonly long groups;
-    private readonly ConvolutionGeometry geometry;
-
-    // Not a buffer (RegisterComponents ran while it was null): a oneDNN-layout tensor can be neither saved nor moved
-    // to another device. Disposed with this module.
-    private Tensor? oneDnnWeight;
 
     private FoldedConvolution(Tensor weight, Tensor bias, Conv2d convolution) : base(nameof(FoldedConvolution))
     {
@@ -34,7 +27,6 @@ internal sealed class FoldedConvolution : nn.Module<Tensor, Tensor>
         padding = convolution.padding!;
         dilation = convolution.dilation;
         groups = convolution.groups;
-        geometry = ConvolutionGeometry.Of(padding, stride, dilation, groups);
         RegisterComponents();
     }
 
@@ -67,37 +59,6 @@ internal sealed class FoldedConvolution : nn.Module<Tensor, Tensor>
         return new FoldedConvolution(weight.MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope(), convolution);
     }
 
-    /// <summary>Whether <see cref="UseOneDnn"/> has reordered the weight.</summary>
-    public bool UsesOneDnn => oneDnnWeight is not null;
-
-    /// <summary>Reorders the weight into oneDNN's blocked layout once (a snapshot of the folded weight, valid for any
-    /// batch and input size), so that <see cref="forward"/> no longer has libtorch reorder it on every call. Not
-    /// thread-safe: call it before sharing the module.</summary>
-    /// <exception cref="System.Runtime.InteropServices.ExternalException">libtorch could not reorder it (no oneDNN, not float32 on the CPU).</exception>
-    public void UseOneDnn()
-    {
-        if (oneDnnWeight is not null) return;
-        using var noGrad = no_grad();
-        oneDnnWeight = OneDnnOps.ReorderConvolutionWeight(weight, geometry).DetachFromDisposeScope();
-    }
-
-    /// <summary>Frees the oneDNN weight; <see cref="forward"/> is the dense convolution again.</summary>
-    public void StopUsingOneDnn()
-    {
-        oneDnnWeight?.Dispose();
-        oneDnnWeight = null;
-    }
-
-    /// <summary>The convolution of <paramref name="input"/>: oneDNN's with the reordered weight when there is one and the
-    /// input is float32 on the CPU (dense or oneDNN layout, kept in the result), otherwise libtorch's dense one.</summary>
     public override Tensor forward(Tensor input) =>
-        oneDnnWeight is not null && OneDnnOps.Accepts(input)
-            ? OneDnnOps.Convolution(input, oneDnnWeight, bias, geometry)
-            : nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) StopUsingOneDnn();
-        base.Dispose(disposing);
-    }
+        nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
 }

@@ -36,46 +36,34 @@ internal sealed class FoldedResNet : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
-        // In oneDNN's layout the convolutions, ReLUs, residual sums and the max pool all keep it: one conversion
-        // each way per forward instead of one per convolution.
         var oneDnn = UsesOneDnn && OneDnnOps.Accepts(images);
         var x = oneDnn ? OneDnnOps.ToOneDnn(images) : images;
         x = blocks.forward(maxpool.forward(stem.forward(x).relu_()));
-        return (oneDnn ? OneDnnOps.ToDense(x) : x).MoveToOuterDisposeScope();
+        return (oneDnn ? x.to_dense() : x).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// Makes <see cref="forward"/> run in oneDNN's tensor layout: every convolution weight is reordered into oneDNN's
-    /// blocked layout once, here (libtorch's dense convolution reorders it on every call), and images are converted
-    /// to oneDNN's layout once per forward and the layer4 map back. The same function, run by the same oneDNN
-    /// kernels: equal to the dense forward up to float rounding. Only float32 CPU images take this path (after a move
-    /// to another device or type, forward is dense again). Not thread-safe: call it before sharing the net.
+    /// Makes <see cref="forward"/> run in oneDNN's tensor layout: images are converted to it once per forward, every
+    /// layer (convolutions, ReLUs, residual sums, max pool) takes and gives oneDNN tensors, and the layer4 map is
+    /// converted back once. libtorch's dense path runs the same oneDNN convolutions but converts each one's input and
+    /// output between layouts, and does the ReLUs and sums itself: the result is equal up to float rounding (bit-equal
+    /// in practice), a ResNet-18 forward faster (benchmarks/README.md). Only float32 CPU images take this path (after
+    /// a move to another device or type, forward is dense again). Not thread-safe: call it before sharing the net.
     /// </summary>
-    /// <param name="reason">When false: why oneDNN is not used (libtorch without oneDNN, a net not of float32 on the
-    /// CPU, a failed reorder); the net then stays dense.</param>
-    /// <returns>Whether the net now uses oneDNN.</returns>
+    /// <param name="reason">When false: why oneDNN's layout is not used (libtorch without oneDNN, a net not of float32
+    /// on the CPU); the net then stays dense.</param>
+    /// <returns>Whether the net now uses oneDNN's layout.</returns>
+    /// <remarks>Convolution weights stay as they are: reordering them once into oneDNN's blocked layout
+    /// (<c>torch.mkldnn_reorder_conv2d_weight</c>) was tried and made forwards slower, since libtorch 2.10 picks that
+    /// layout for a small dummy input and oneDNN reorders it again, on every call, into the one it runs.</remarks>
     public bool TryUseOneDnn([NotNullWhen(false)] out string? reason)
     {
-        reason = null;
-        if (UsesOneDnn) return true;
         var weight = buffers().First();
-        if (!OneDnnOps.Accepts(weight)) reason = $"the net's weights are {weight.dtype} on {weight.device}; oneDNN here takes Float32 on the CPU";
-        else reason = OneDnnOps.Availability;
-        if (reason is not null) return false;
-
-        var convolutions = modules().OfType<FoldedConvolution>().ToList();
-        try
-        {
-            foreach (var convolution in convolutions) convolution.UseOneDnn();
-        }
-        catch (System.Runtime.InteropServices.ExternalException e)
-        {
-            foreach (var convolution in convolutions) convolution.StopUsingOneDnn();
-            reason = "reordering a convolution weight failed: " + e.Message.Split('\n')[0];
-            return false;
-        }
-        UsesOneDnn = true;
-        return true;
+        reason = !OneDnnOps.Accepts(weight)
+            ? $"the net's weights are {weight.dtype} on {weight.device}; oneDNN's layout here takes Float32 on the CPU"
+            : OneDnnOps.Availability;
+        UsesOneDnn = reason is null;
+        return UsesOneDnn;
     }
 
     /// <inheritdoc/>

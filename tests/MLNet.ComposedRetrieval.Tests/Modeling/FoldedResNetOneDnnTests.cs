@@ -52,7 +52,7 @@ public class FoldedResNetOneDnnTests
         Assert.False(dense.UsesOneDnn);
         using var inference = inference_mode();
 
-        // One set of reordered weights serves every batch size and (non-square) input size.
+        // Every batch size and (non-square) input size, one after another on the same net.
         foreach (var (batch, height, width) in new[] { (1, 64, 64), (3, 48, 80), (1, 80, 40), (3, 64, 64) })
         {
             using var scope = NewDisposeScope();
@@ -87,7 +87,7 @@ public class FoldedResNetOneDnnTests
     }
 
     [Fact]
-    public void AConvolutionWithNonSquareGeometryAndGroupsMatchesInBothLayouts()
+    public void AConvolutionWithNonSquareGeometryAndGroupsRunsOnOneDnnTensors()
     {
         manual_seed(22);
         using var convolution = nn.Conv2d(4, 8, (3, 5), stride: (2, 1), padding: (1, 2), dilation: (1, 2), groups: 2, bias: true);
@@ -102,16 +102,12 @@ public class FoldedResNetOneDnnTests
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
         var input = randn(3, 4, 11, 17);
+
         var expected = folded.forward(input);
+        var actual = folded.forward(OneDnnOps.ToOneDnn(input)).to_dense();
 
-        folded.UseOneDnn();
-        var fromDense = folded.forward(input);
-        var fromOneDnn = OneDnnOps.ToDense(folded.forward(OneDnnOps.ToOneDnn(input)));
-
-        Assert.True(folded.UsesOneDnn);
-        Assert.Equal(expected.shape, fromDense.shape);
-        Assert.InRange(FoldedResNetTests.RelativeError(fromDense, expected), 0, 1e-5);
-        Assert.InRange(FoldedResNetTests.RelativeError(fromOneDnn, expected), 0, 1e-5);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.InRange(FoldedResNetTests.RelativeError(actual, expected), 0, 1e-5);
     }
 
     [Fact]
@@ -141,23 +137,6 @@ public class FoldedResNetOneDnnTests
         var images = randn(1, 3, 32, 32, float64);
 
         Assert.True(oneDnn.forward(images).equal(dense.forward(images)).all().item<bool>(), "float64 images must take the dense path");
-    }
-
-    [Fact]
-    public void OneDnnWeightsAreNeitherBuffersNorStateAndAreFreedWithTheNet()
-    {
-        using var pair = Pair(SmallBasic, seed: 25);
-        var (dense, oneDnn) = pair;
-        var convolutions = oneDnn.modules().OfType<FoldedConvolution>().ToList();
-
-        Assert.All(convolutions, c => Assert.True(c.UsesOneDnn));
-        Assert.Equal(dense.buffers().Count(), oneDnn.buffers().Count());
-        var state = oneDnn.state_dict();
-        Assert.Equal(dense.state_dict().Keys.Order(), state.Keys.Order());
-        Assert.All(state, e => Assert.True(e.Value.equal(dense.state_dict()[e.Key]).all().item<bool>(), e.Key));
-
-        oneDnn.Dispose();
-        Assert.All(convolutions, c => Assert.False(c.UsesOneDnn));
     }
 
     [Fact]

@@ -14,8 +14,10 @@ namespace MLNet.ComposedRetrieval;
 /// </summary>
 /// <remarks>
 /// A ResNet image backbone runs as a <see cref="FoldedResNet"/> (batch norms folded into the convolutions), made
-/// once here from the final weights: this class never trains, and <see cref="Network"/> keeps the unfolded modules
-/// for saving. Do not change <see cref="Network"/>'s weights after construction; build a new model instead.
+/// once here from the final weights, and on the CPU in oneDNN's layout with its weights reordered once
+/// (<see cref="FoldedResNet.TryUseOneDnn"/>; dense where that is unavailable, see <see cref="ImageBackboneExecution"/>):
+/// this class never trains, and <see cref="Network"/> keeps the unfolded modules for saving. Do not change
+/// <see cref="Network"/>'s weights after construction; build a new model instead.
 /// </remarks>
 internal sealed class ComposedRetrievalModel : IDisposable
 {
@@ -32,7 +34,13 @@ internal sealed class ComposedRetrievalModel : IDisposable
         network.to(device);
         network.eval();
         _foldedBackbone = (network.ImageBackbone as ResNetBackbone)?.FoldBatchNorm();
+        ImageBackboneExecution = _foldedBackbone is null ? "as trained (batch norm folding needs a ResNet)"
+            : _foldedBackbone.TryUseOneDnn(out var reason) ? "ResNet with batch norm folded, in oneDNN's layout"
+            : $"ResNet with batch norm folded, dense (oneDNN not used: {reason})";
     }
+
+    /// <summary>How <see cref="EncodeImages"/> runs the image backbone, for diagnostics.</summary>
+    public string ImageBackboneExecution { get; }
 
     public ComposedRetrievalNetwork Network { get; }
 
