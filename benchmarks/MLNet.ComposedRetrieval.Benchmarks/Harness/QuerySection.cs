@@ -138,19 +138,32 @@ internal static class QuerySection
         return table + Environment.NewLine + CompareFolding(backbone, inputs, ids.Take(foldingBatch).ToList());
     }
 
-    /// <summary>ResNet-18 on one batch of real images, batch norm unfolded (validation, feature cache) and folded
-    /// (ComposedRetrievalModel: the ML.NET gallery embedding), round-robin.</summary>
+    /// <summary>ResNet-18 on one batch of real images, batch norm unfolded (validation, feature cache), folded, and
+    /// folded in oneDNN's layout (<see cref="FoldedResNet.TryUseOneDnn"/>), round-robin; with the largest difference
+    /// of the oneDNN map from the dense folded one, relative to the map's largest value.</summary>
     private static string CompareFolding(ImageBackbone backbone, PixelCompositionInputs inputs, IReadOnlyList<string> ids)
     {
         using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
+        using var oneDnn = ((ResNetBackbone)backbone).FoldBatchNorm();
+        var oneDnnNote = oneDnn.TryUseOneDnn(out var unavailable) ? "" : $" The oneDNN row ran dense: {unavailable}.";
         using var batch = inputs.Images(ids, augment: false);
         using var inference = inference_mode();
         void Run(Func<Tensor, Tensor> encode) { using var scope = NewDisposeScope(); encode(batch.Values); }
-        var times = Timing.Interleaved(warmup: 1, repeats: 4, () => Run(backbone.forward), () => Run(folded.forward));
+        var times = Timing.Interleaved(warmup: 1, repeats: 4, () => Run(backbone.forward), () => Run(folded.forward), () => Run(oneDnn.forward));
+        double difference;
+        using (var scope = NewDisposeScope())
+        {
+            var (dense, layered) = (folded.forward(batch.Values), oneDnn.forward(batch.Values));
+            difference = dense.sub(layered).abs().max().item<float>() / dense.abs().max().item<float>();
+        }
         var table = new MarkdownTable("ResNet-18 forward", "batch", "median (s)", "min (s)", "images/s (median)");
         table.Add("batch norm unfolded", ids.Count, times[0].Median, times[0].Min, ids.Count / times[0].Median);
         table.Add("batch norm folded", ids.Count, times[1].Median, times[1].Min, ids.Count / times[1].Median);
-        return table + Environment.NewLine + $"Folded / unfolded (median): {times[1].Median / times[0].Median:F2}; 1 warm-up and 4 timed runs each, round-robin." + Environment.NewLine;
+        table.Add("folded, oneDNN layout", ids.Count, times[2].Median, times[2].Min, ids.Count / times[2].Median);
+        return table + Environment.NewLine +
+               $"Folded / unfolded (median): {times[1].Median / times[0].Median:F2}; oneDNN / folded: {times[2].Median / times[1].Median:F2}; " +
+               $"1 warm-up and 4 timed runs each, round-robin. oneDNN map vs folded map: largest difference {difference:E1} of the largest value." +
+               oneDnnNote + Environment.NewLine;
     }
 
     private static ComposedRetrievalNetwork CreateNetwork(out ImageBackbone backbone, out TextEncoder encoder)
