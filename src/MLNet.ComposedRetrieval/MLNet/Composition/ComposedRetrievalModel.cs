@@ -14,7 +14,7 @@ namespace MLNet.ComposedRetrieval;
 /// </summary>
 /// <remarks>
 /// A ResNet image backbone runs as a <see cref="FoldedResNet"/> (batch norms folded into the convolutions), made
-/// once here from the final weights, and on the CPU in oneDNN's layout with its weights reordered once
+/// once here from the final weights, and on the CPU run in oneDNN's tensor layout, for queries and gallery batches alike
 /// (<see cref="FoldedResNet.TryUseOneDnn"/>; dense where that is unavailable, see <see cref="ImageBackboneExecution"/>):
 /// this class never trains, and <see cref="Network"/> keeps the unfolded modules for saving. Do not change
 /// <see cref="Network"/>'s weights after construction; build a new model instead.
