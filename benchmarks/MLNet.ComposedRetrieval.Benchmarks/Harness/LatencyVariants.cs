@@ -24,6 +24,8 @@ internal static class LatencyVariants
         using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
         using var foldedText = ((TransformerTextEncoder)encoder).FoldForInference();
         using var composer = network.FoldComposer();
+        using var oneDnn = ((ResNetBackbone)backbone).FoldBatchNorm();
+        var oneDnnNote = oneDnn.TryUseOneDnn(out var unavailable) ? "" : $"The oneDNN variants ran dense: {unavailable}" + Environment.NewLine;
         var defaultThreads = get_num_threads();
         // Why the permutes: TorchSharp 0.107 has no memory_format argument; this gives the same [B, C, H, W] tensor
         // with NHWC strides, which libtorch treats as channels-last.
@@ -34,6 +36,7 @@ internal static class LatencyVariants
             variants.Add(new("ResNet-18", "batch norm unfolded (eval)", threads, q => network.EncodeImages(q.Pixels)));
             variants.Add(new("ResNet-18", "batch norm folded", threads, q => folded.forward(q.Pixels)));
             variants.Add(new("ResNet-18", "folded, channels-last input", threads, q => folded.forward(ChannelsLast(q.Pixels))));
+            variants.Add(new("ResNet-18", "folded, oneDNN layout", threads, q => oneDnn.forward(q.Pixels)));
             variants.Add(new("MiniLM", "actual length", threads, q => network.EncodeText(q.Ids, q.Mask)));
             variants.Add(new("MiniLM", "folded (FoldedTransformerEncoder)", threads, q => foldedText.forward(q.Ids, q.Mask)));
             variants.Add(new("MiniLM", "padded to 64", threads, q =>
@@ -49,10 +52,11 @@ internal static class LatencyVariants
             variants.Add(new("end to end", "unfolded, sequential", threads, q => EndToEnd(q, backbone, encoder, network, network.EncodeImages, index, k, concurrent: false)));
             variants.Add(new("end to end", "folded, sequential", threads, q => EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: false)));
             variants.Add(new("end to end", "folded, text encoder concurrent", threads, q => EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: true)));
-            variants.Add(new("end to end", "all folded (as ComposedRetrievalModel), sequential", threads, q =>
-                EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: false, foldedText.forward, composer.forward)));
-            variants.Add(new("end to end", "all folded, text encoder concurrent", threads, q =>
-                EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: true, foldedText.forward, composer.forward)));
+            variants.Add(new("end to end", "folded + oneDNN, sequential", threads, q => EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: false)));
+            variants.Add(new("end to end", "all folded + oneDNN (as ComposedRetrievalModel), sequential", threads, q =>
+                EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: false, foldedText.forward, composer.forward)));
+            variants.Add(new("end to end", "all folded + oneDNN (as ComposedRetrievalModel), text encoder concurrent", threads, q =>
+                EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: true, foldedText.forward, composer.forward)));
         }
 
         var times = variants.Select(_ => new List<double>()).ToArray();
@@ -82,7 +86,7 @@ internal static class LatencyVariants
             var timing = Timing.FromSamples(times[v]);
             table.Add(variants[v].Stage, variants[v].Name, variants[v].Threads, timing.Median * 1e3, timing.P95 * 1e3, timing.Min * 1e3);
         }
-        return table + Environment.NewLine + $"{rounds} rounds after 2 warm-up ones; every round runs each variant once on the same query." + Environment.NewLine;
+        return table + Environment.NewLine + $"{rounds} rounds after 2 warm-up ones; every round runs each variant once on the same query." + Environment.NewLine + oneDnnNote;
     }
 
     private static void EndToEnd(QueryInputs q, ImageBackbone backbone, TextEncoder encoder, ComposedRetrievalNetwork network,

@@ -19,23 +19,21 @@ internal static class QuerySection
     private const int K = 50;
 
     /// <summary>
-    /// Single-query latency: decode the reference JPEG, preprocess, tokenise, ResNet-18 (batch norm folded), MiniLM
-    /// (folded) and compositor + head (folded), each as <see cref="ComposedRetrievalModel"/> runs it, then exact top-50 over a gallery of every catalogue image (35,332 x 512, random unit rows: the
-    /// values do not change the time), the reference excluded.
+    /// Single-query latency: decode the reference JPEG, preprocess, tokenise, ResNet-18, MiniLM, compositor + head, each
+    /// through <see cref="ComposedRetrievalModel"/> (the inference path of the ML.NET transformer and search engine), then
+    /// exact top-50 over a gallery of every catalogue image (35,332 x 512, random unit rows: the values do not change the
+    /// time), the reference excluded.
     /// </summary>
     public static string RunLatency(string datasetRoot, int queryCount)
     {
-        using var network = CreateNetwork(out var backbone, out var encoder);
-        // What ComposedRetrievalModel runs.
-        using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
-        using var foldedText = ((TransformerTextEncoder)encoder).FoldForInference();
-        using var composer = network.FoldComposer();
+        // The library's own inference path (folded ResNet in oneDNN's layout, folded MiniLM and composer), stage by stage.
+        using var model = new ComposedRetrievalModel(CreateNetwork(out _, out _), new ModelDescription(), CPU);
         var images = Path.Combine(datasetRoot, "images");
-        using var index = RandomCatalogueGallery(images, network.Options.EmbeddingDimension);
+        using var index = RandomCatalogueGallery(images, model.EmbeddingDimension);
         var queries = ValidationQueries(datasetRoot).Take(queryCount + 3).ToList();
         var firstQuerySeconds = 0.0;
 
-        string[] stages = ["decode JPEG", "preprocess", "tokenise", "ResNet-18 (batch norm folded)", "MiniLM (folded)", "compositor + head (folded)", "search 35k", "end to end"];
+        string[] stages = ["decode JPEG", "preprocess", "tokenise", "ResNet-18 (folded, oneDNN layout)", "MiniLM (folded)", "compositor + head (folded)", "search 35k", "end to end"];
         var times = stages.Select(_ => new List<double>()).ToArray();
         PeakMemory.Reset();
         var before = PeakMemory.CurrentBytes;
@@ -51,15 +49,15 @@ internal static class QuerySection
             {
                 var image = ImageDecoder.Decode(Path.Combine(images, reference));
                 lap[0] = Lap();
-                var pixels = ImageBatch.FromImages([ImageBatch.Prepare(image, backbone.Preprocessing)], backbone.Preprocessing);
+                var pixels = ImageBatch.FromImages([model.Prepare(image)], model.Preprocessing);
                 lap[1] = Lap();
-                var (ids, mask) = TokenBatch.Encode(encoder.Tokenizer, [text], maxLength: 64);
+                var (ids, mask) = TokenBatch.Encode(model.Tokenizer, [text], model.Description.MaxTextLength);
                 lap[2] = Lap();
-                var map = folded.forward(pixels);
+                var map = model.EncodeImages(pixels);
                 lap[3] = Lap();
-                var sentence = foldedText.forward(ids, mask);
+                var sentence = model.EncodeText(ids, mask);
                 lap[4] = Lap();
-                var query = composer.forward(map, sentence);
+                var query = model.Compose(map, sentence);
                 lap[5] = Lap();
                 index.Search(query, K, [reference]);
                 lap[6] = Lap();
@@ -78,7 +76,7 @@ internal static class QuerySection
             table.Add(stages[s], timing.Median * 1e3, timing.P95 * 1e3, $"{100 * timing.Median / endToEnd:F0}%");
         }
         return table + Environment.NewLine +
-               $"{times[^1].Count} queries from queries.val.tsv after 3 warm-up ones (the first query of the process took " +
+               $"Image backbone: {model.ImageBackboneExecution}. {times[^1].Count} queries from queries.val.tsv after 3 warm-up ones (the first query of the process took " +
                $"{firstQuerySeconds * 1e3:F0} ms end to end); process RSS {MarkdownTable.Megabytes(before)} MB " +
                $"(models + gallery), peak extra during the queries {MarkdownTable.Megabytes(PeakMemory.PeakBytes - before)} MB." + Environment.NewLine;
     }
@@ -141,19 +139,32 @@ internal static class QuerySection
         return table + Environment.NewLine + CompareFolding(backbone, inputs, ids.Take(foldingBatch).ToList());
     }
 
-    /// <summary>ResNet-18 on one batch of real images, batch norm unfolded (validation, feature cache) and folded
-    /// (ComposedRetrievalModel: the ML.NET gallery embedding), round-robin.</summary>
+    /// <summary>ResNet-18 on one batch of real images, batch norm unfolded (validation, feature cache), folded, and
+    /// folded in oneDNN's layout (<see cref="FoldedResNet.TryUseOneDnn"/>), round-robin; with the largest difference
+    /// of the oneDNN map from the dense folded one, relative to the map's largest value.</summary>
     private static string CompareFolding(ImageBackbone backbone, PixelCompositionInputs inputs, IReadOnlyList<string> ids)
     {
         using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
+        using var oneDnn = ((ResNetBackbone)backbone).FoldBatchNorm();
+        var oneDnnNote = oneDnn.TryUseOneDnn(out var unavailable) ? "" : $" The oneDNN row ran dense: {unavailable}.";
         using var batch = inputs.Images(ids, augment: false);
         using var inference = inference_mode();
         void Run(Func<Tensor, Tensor> encode) { using var scope = NewDisposeScope(); encode(batch.Values); }
-        var times = Timing.Interleaved(warmup: 1, repeats: 4, () => Run(backbone.forward), () => Run(folded.forward));
+        var times = Timing.Interleaved(warmup: 1, repeats: 4, () => Run(backbone.forward), () => Run(folded.forward), () => Run(oneDnn.forward));
+        double difference;
+        using (var scope = NewDisposeScope())
+        {
+            var (dense, layered) = (folded.forward(batch.Values), oneDnn.forward(batch.Values));
+            difference = dense.sub(layered).abs().max().item<float>() / dense.abs().max().item<float>();
+        }
         var table = new MarkdownTable("ResNet-18 forward", "batch", "median (s)", "min (s)", "images/s (median)");
         table.Add("batch norm unfolded", ids.Count, times[0].Median, times[0].Min, ids.Count / times[0].Median);
         table.Add("batch norm folded", ids.Count, times[1].Median, times[1].Min, ids.Count / times[1].Median);
-        return table + Environment.NewLine + $"Folded / unfolded (median): {times[1].Median / times[0].Median:F2}; 1 warm-up and 4 timed runs each, round-robin." + Environment.NewLine;
+        table.Add("folded, oneDNN layout", ids.Count, times[2].Median, times[2].Min, ids.Count / times[2].Median);
+        return table + Environment.NewLine +
+               $"Folded / unfolded (median): {times[1].Median / times[0].Median:F2}; oneDNN / folded: {times[2].Median / times[1].Median:F2}; " +
+               $"1 warm-up and 4 timed runs each, round-robin. oneDNN map vs folded map: largest difference {difference:E1} of the largest value." +
+               oneDnnNote + Environment.NewLine;
     }
 
     private static ComposedRetrievalNetwork CreateNetwork(out ImageBackbone backbone, out TextEncoder encoder)

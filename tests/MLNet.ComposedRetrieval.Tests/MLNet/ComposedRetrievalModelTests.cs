@@ -54,6 +54,7 @@ public class ComposedRetrievalModelTests
         Assert.InRange(FoldedResNetTests.RelativeError(actual, expected), 0, 1e-4);
         Assert.False(actual.equal(expected).all().item<bool>(), "the model should run the folded copy, which rounds differently");
         Assert.False(network.training);
+        Assert.Equal("ResNet with batch norm folded, in oneDNN's layout", model.ImageBackboneExecution);
     }
 
     [Fact]
@@ -96,5 +97,28 @@ public class ComposedRetrievalModelTests
         var expected = network.ComposeQueries(ImageBatch.FromImages(images, model.Preprocessing), ids, mask);
         // Embeddings have norm 4 (the norm scale): 1e-4 relative to the output scale.
         Assert.InRange(tensor(after, expected.shape).sub(expected).abs().max().item<float>(), 0, 4e-4);
+    }
+
+    [Fact]
+    public void QueriesFromFourThreadsGiveTheSequentialResults()
+    {
+        using var model = ResNetModel(out _);
+        var images = Enumerable.Range(0, 4).Select(i => Image(10 + i)).ToArray();
+        var sequential = images.Select((image, i) =>
+        {
+            var row = new float[model.EmbeddingDimension];
+            model.ComposeQueries([image], [SmallEncoders.Sentences[i % 2]], row);
+            return row;
+        }).ToArray();
+
+        var concurrent = new float[4 * 3][];
+        Parallel.For(0, concurrent.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, n =>
+        {
+            concurrent[n] = new float[model.EmbeddingDimension];
+            model.ComposeQueries([images[n % 4]], [SmallEncoders.Sentences[n % 4 % 2]], concurrent[n]);
+        });
+
+        for (int n = 0; n < concurrent.Length; n++)
+            Assert.All(concurrent[n].Zip(sequential[n % 4]), pair => Assert.Equal(pair.Second, pair.First, 1e-5f));
     }
 }

@@ -14,10 +14,11 @@ namespace MLNet.ComposedRetrieval;
 /// </summary>
 /// <remarks>
 /// A ResNet image backbone runs as a <see cref="FoldedResNet"/> (batch norms folded into the convolutions), made
-/// once here from the final weights: this class never trains, and <see cref="Network"/> keeps the unfolded modules
-/// for saving. Likewise a transformer text encoder runs as a <see cref="FoldedTransformerEncoder"/>, and the text
-/// projection, compositor and head as a <see cref="FoldedComposer"/>. Do not change <see cref="Network"/>'s weights
-/// after construction; build a new model instead.
+/// once here from the final weights, and on the CPU run in oneDNN's tensor layout, for queries and gallery batches alike
+/// (<see cref="FoldedResNet.TryUseOneDnn"/>; dense where that is unavailable, see <see cref="ImageBackboneExecution"/>).
+/// Likewise a transformer text encoder runs as a <see cref="FoldedTransformerEncoder"/>, and the text projection,
+/// compositor and head as a <see cref="FoldedComposer"/>. This class never trains, and <see cref="Network"/> keeps the
+/// unfolded modules for saving. Do not change <see cref="Network"/>'s weights after construction; build a new model instead.
 /// </remarks>
 internal sealed class ComposedRetrievalModel : IDisposable
 {
@@ -38,7 +39,13 @@ internal sealed class ComposedRetrievalModel : IDisposable
         _foldedBackbone = (network.ImageBackbone as ResNetBackbone)?.FoldBatchNorm();
         _foldedTextEncoder = (network.TextEncoder as TransformerTextEncoder)?.FoldForInference();
         _composer = network.FoldComposer();
+        ImageBackboneExecution = _foldedBackbone is null ? "as trained (batch norm folding needs a ResNet)"
+            : _foldedBackbone.TryUseOneDnn(out var reason) ? "ResNet with batch norm folded, in oneDNN's layout"
+            : $"ResNet with batch norm folded, dense (oneDNN not used: {reason})";
     }
+
+    /// <summary>How <see cref="EncodeImages"/> runs the image backbone, for diagnostics.</summary>
+    public string ImageBackboneExecution { get; }
 
     public ComposedRetrievalNetwork Network { get; }
 
@@ -67,7 +74,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
         using var scope = NewDisposeScope();
         var pixels = ImageBatch.FromImages(references, Preprocessing).to(Device);
         var (ids, mask) = TokenBatch.Encode(Tokenizer, texts, Description.MaxTextLength);
-        var queries = _composer.forward(EncodeImages(pixels), EncodeText(ids.to(Device), mask.to(Device)));
+        var queries = Compose(EncodeImages(pixels), EncodeText(ids.to(Device), mask.to(Device)));
         CopyRows(queries, destination);
     }
 
@@ -87,6 +94,9 @@ internal sealed class ComposedRetrievalModel : IDisposable
 
     /// <summary>Sentence features of token ids and mask, through the folded transformer when there is one.</summary>
     internal Tensor EncodeText(Tensor ids, Tensor mask) => _foldedTextEncoder?.forward(ids, mask) ?? Network.EncodeText(ids, mask);
+
+    /// <summary>Query embeddings of backbone maps and sentence features, through the folded composer.</summary>
+    internal Tensor Compose(Tensor maps, Tensor sentences) => _composer.forward(maps, sentences);
 
     /// <summary>
     /// Runs one composed query on a blank image, so that the first real single query does not pay for the one-time
