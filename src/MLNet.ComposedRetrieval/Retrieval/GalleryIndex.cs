@@ -303,14 +303,7 @@ internal sealed class GalleryIndex : IDisposable
             var offset = AlignedOffset(buffer);
             var scores = pinned.narrow(0, offset, (long)rows * rowStride).view(rows, rowStride);
             var onCpu = _embeddings.device.type == DeviceType.CPU;
-            // An Int8 gallery is scored against the queries quantised as its streaming path does (scaled at the end).
-            Tensor? queryScales = null;
-            if (Precision == GalleryPrecision.Int8)
-            {
-                var quantised = Int8Quantization.QuantizeQueries(queries.cpu().contiguous().data<float>().ToArray(), rows, Dimension);
-                queries = tensor(Array.ConvertAll(quantised.Values, v => (float)v), [rows, Dimension]).to(queries.device);
-                queryScales = tensor(quantised.Scales, [rows, 1]).to(queries.device);
-            }
+            (queries, var queryScales) = MatmulQueries(queries);
             for (var start = 0; start < Count; start += chunkSize)
             {
                 using var chunkScope = NewDisposeScope();
@@ -337,6 +330,19 @@ internal sealed class GalleryIndex : IDisposable
         {
             ArrayPool<float>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// The queries [Q, D] as the matmul path multiplies them: as given, or for an Int8 gallery quantised as its streaming
+    /// path does, with their scales [Q, 1] (the scores are scaled at the end).
+    /// </summary>
+    private (Tensor Queries, Tensor? Scales) MatmulQueries(Tensor queries)
+    {
+        if (Precision != GalleryPrecision.Int8) return (queries, null);
+        var count = (int)queries.shape[0];
+        var quantised = Int8Quantization.QuantizeQueries(queries.cpu().contiguous().data<float>().ToArray(), count, Dimension);
+        return (tensor(Array.ConvertAll(quantised.Values, v => (float)v), [count, Dimension]).to(queries.device),
+            tensor(quantised.Scales, [count, 1]).to(queries.device));
     }
 
     /// <summary>
