@@ -78,6 +78,8 @@ public sealed class EvaluateAndQueryCommandTests : IDisposable
             Assert.Equal(DirectRecall(ids, precision).Recalls, run.Recall.Values);
             Assert.Contains($"{name} gallery (", console);
         }
+        Assert.Contains("float16 gallery vs float32: top-50 overlap", console);
+        Assert.Contains("int8 gallery vs float32: top-50 overlap", console);
     }
 
     [Fact]
