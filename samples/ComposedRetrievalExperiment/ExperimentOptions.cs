@@ -1,5 +1,6 @@
 using System.Globalization;
 using MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Retrieval;
 
 namespace MLNet.ComposedRetrieval.Experiment;
 
@@ -45,6 +46,8 @@ internal sealed record ExperimentOptions
     public string? Image { get; init; }
     public string? Text { get; init; }
     public int TopK { get; init; } = 5;
+    /// <summary>How the searched gallery is stored: evaluate scores each (one run apiece), query takes one.</summary>
+    public IReadOnlyList<GalleryPrecision> GalleryPrecisions { get; init; } = [GalleryPrecision.Single];
 
     public const string HelpText = """
         Composed image retrieval: InfoNCE baseline vs. multi-grained uncertainty regularisation (ICLR 2024).
@@ -101,6 +104,9 @@ internal sealed record ExperimentOptions
           --drop-missing-images      drop queries whose reference or every target is missing (default: fail, with a report)
           --batch-size N             images per network call (default 32)
           --top-k N                  results printed by query (default 5)
+          --gallery-precision P,...  how the searched gallery is stored: single (float32, the default), half (float16)
+                                     or int8 (a scale per image); evaluate takes several, one run each (single,half,int8
+                                     measures the recall each costs), query one
           --cache DIR                gallery embeddings are cached (float32) under DIR/gallery-embeddings, keyed on the model
                                      file's checksum and each image file's path, size and time: a second call reuses them
         """;
@@ -157,6 +163,11 @@ internal sealed record ExperimentOptions
                 "--image" => options with { Image = Value() },
                 "--text" => options with { Text = Value() },
                 "--top-k" => options with { TopK = Int(Value(), name) },
+                "--gallery-precision" => options with
+                {
+                    GalleryPrecisions = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(p => Precision(p, name)).Distinct().ToList(),
+                },
                 _ => throw new ArgumentException($"Unknown option '{name}'. See --help."),
             };
         }
@@ -185,12 +196,20 @@ internal sealed record ExperimentOptions
             if (Image is null) throw new ArgumentException("query needs --image PATH: the reference image.");
             if (Text is null) throw new ArgumentException("query needs --text \"...\": the modification text.");
             if (TopK < 1) throw new ArgumentException($"--top-k must be at least 1, got {TopK}.");
+            if (GalleryPrecisions.Count != 1)
+                throw new ArgumentException($"query searches one gallery: give one --gallery-precision, not {string.Join(",", GalleryPrecisions)}.");
         }
         if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}.");
+        if (GalleryPrecisions.Count == 0) throw new ArgumentException("--gallery-precision needs at least one of single, half, int8.");
     }
 
     private static int Int(string value, string name) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"{name} expects a whole number, got '{value}'.");
+
+    private static GalleryPrecision Precision(string value, string name) =>
+        Enum.TryParse<GalleryPrecision>(value, ignoreCase: true, out var precision) && Enum.IsDefined(precision) && !char.IsDigit(value[0])
+            ? precision
+            : throw new ArgumentException($"{name} expects single, half or int8 (comma-separated), got '{value}'.");
 
     private static double Real(string value, string name) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : throw new ArgumentException($"{name} expects a number, got '{value}'.");

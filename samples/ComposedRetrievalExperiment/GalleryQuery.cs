@@ -27,7 +27,7 @@ internal sealed class GalleryQuery(ExperimentOptions options, TextWriter console
         {
             var embeddings = GalleryEmbeddings.Load(model, modelPath, gallery, options.CacheFolder, options.BatchSize,
                 new ConsoleProgress(console), message => console.WriteLine("  " + message), out _, cancellationToken);
-            engine = GallerySearchEngine.FromIndex(model, new GalleryIndex(gallery.Ids, embeddings));
+            engine = GallerySearchEngine.FromIndex(model, new GalleryIndex(gallery.Ids, embeddings, precision: options.GalleryPrecisions[0]));
         }
         using (engine)
         {

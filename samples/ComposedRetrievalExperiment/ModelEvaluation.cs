@@ -11,7 +11,8 @@ namespace MLNet.ComposedRetrieval.Experiment;
 /// <summary>
 /// The <c>evaluate</c> command: scores a saved model on a query file (or a dataset's evaluation queries) against a
 /// gallery folder with the run's protocol (METHOD.md "Evaluation": reference excluded from its ranking, a hit at K when
-/// any target is in the top K) and writes results.json / results.md in the run's schema, the model as one run.
+/// any target is in the top K) and writes results.json / results.md in the run's schema, the model as one run, or one
+/// run per gallery precision asked for (the same query embeddings against the gallery stored as float32, float16, int8).
 /// </summary>
 internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWriter console)
 {
@@ -34,13 +35,30 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
             Log, out _, cancellationToken);
         var queryEmbeddings = ComposeQueries(model, checkedQueries, references, cancellationToken);
 
-        using var index = new GalleryIndex(gallery.Ids, galleryEmbeddings);
-        var recall = RecallAtK.Compute(index, queryEmbeddings,
-            checkedQueries.Select(q => (string?)GalleryFolder.IdOf(q.ReferenceImageId)).ToList(),
-            checkedQueries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList(), ExperimentRunner.Ks);
-        console.WriteLine($"{Path.GetFileName(modelPath)}: {recall}");
-
         var (method, seed) = MethodOf(modelPath);
+        var runs = new List<MethodRun>();
+        var agreements = new List<(string Name, string Agreement)>();
+        IReadOnlyList<GalleryRanking>? float32Rankings = null;
+        // In the enum's order: float32 first, the reference the others are compared with.
+        foreach (var precision in options.GalleryPrecisions.Order())
+        {
+            using var index = new GalleryIndex(gallery.Ids, galleryEmbeddings, precision: precision);
+            var rankings = index.Search(queryEmbeddings, ExperimentRunner.Ks.Max(),
+                checkedQueries.Select(q => (string?)GalleryFolder.IdOf(q.ReferenceImageId)).ToList());
+            var recall = RecallAtK.Compute(rankings, checkedQueries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList(),
+                ExperimentRunner.Ks, index.Count);
+            // The default keeps the method's own name; other precisions (or several) name theirs.
+            var label = options.GalleryPrecisions is [GalleryPrecision.Single] ? method : $"{method} ({PrecisionName(precision)} gallery)";
+            console.WriteLine($"{Path.GetFileName(modelPath)}, {PrecisionName(precision)} gallery ({index.StoredBytes / 1e6:F1} MB): {recall}");
+            runs.Add(MethodRun.FromEvaluation(label, seed, recall) with { ModelPath = modelPath });
+            if (precision == GalleryPrecision.Single) float32Rankings = rankings;
+            else if (float32Rankings is not null)
+            {
+                agreements.Add(($"{PrecisionName(precision)} gallery vs float32", Agreement(rankings, float32Rankings)));
+                console.WriteLine($"  {agreements[^1].Name}: {agreements[^1].Agreement}");
+            }
+        }
+
         var results = new ExperimentReport
         {
             Title = $"Composed image retrieval: {Path.GetFileName(modelPath)} evaluated",
@@ -55,15 +73,37 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
             .Set("image encoder", $"{model.ImageEncoder}{(model.Model.Description.Layer4StrideOne ? ", layer4 stride 1" : "")}")
             .Set("text encoder", model.TextEncoder)
             .Set("embedding dimension", model.EmbeddingDimension)
+            .Set("gallery precision", string.Join(", ", options.GalleryPrecisions.Select(PrecisionName)))
             .Set("machine", MachineDescription.Current("CPU"))
             .Set("torch threads", options.Threads)
             .Set("total time", clock.Elapsed);
-        results.Runs.Add(MethodRun.FromEvaluation(method, seed, recall) with { ModelPath = modelPath });
+        foreach (var (name, agreement) in agreements) results.Set(name, agreement);
+        results.Runs.AddRange(runs);
         foreach (var file in ReportWriter.WriteAll(results, options.Output, charts: false)) console.WriteLine($"wrote {file}");
         return results;
     }
 
     private void Log(string message) => console.WriteLine("  " + message);
+
+    /// <summary>
+    /// How closely <paramref name="rankings"/> follow <paramref name="reference"/> (the float32 gallery's): the share of
+    /// each reference top K found in the ranking's top K, mean and worst over the queries, and the share of queries
+    /// with the same first image.
+    /// </summary>
+    private static string Agreement(IReadOnlyList<GalleryRanking> rankings, IReadOnlyList<GalleryRanking> reference)
+    {
+        var shares = rankings.Zip(reference, (r, f) => f.Count == 0 ? 1 : (double)r.Ids.Intersect(f.Ids).Count() / f.Count).ToList();
+        var sameFirst = rankings.Zip(reference).Count(p => p.First.Count > 0 && p.Second.Count > 0 && p.First.Ids[0] == p.Second.Ids[0]);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"top-{ExperimentRunner.Ks.Max()} overlap {100 * shares.Average():F1}% (worst {100 * shares.Min():F0}%), same top-1 {100.0 * sameFirst / rankings.Count:F1}%");
+    }
+
+    private static string PrecisionName(GalleryPrecision precision) => precision switch
+    {
+        GalleryPrecision.Half => "float16",
+        GalleryPrecision.Int8 => "int8",
+        _ => "float32",
+    };
 
     /// <summary>The queries, where they come from, and how a dataset resolves a reference image it names (null for a query file).</summary>
     private (string Source, IReadOnlyList<CompositionQuery> Queries, Func<string, string>? Resolve) LoadQueries()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using MLNet.ComposedRetrieval.Native;
+using MLNet.ComposedRetrieval.Retrieval;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
@@ -10,7 +11,8 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// limits (memory bandwidth, matmul FLOP rate), then runs the named sections (all when none is named) and prints
 /// Markdown tables. Options: <c>--threads</c> (libtorch intra-op threads; default: libtorch's own choice, the
 /// number of cores), <c>--repeats</c>, <c>--sizes</c> (search gallery sizes, comma-separated), <c>--queries</c>
-/// (queries per search call, comma-separated), <c>--shared</c> (the shared data folder, for the latency and
+/// (queries per search call, comma-separated), <c>--precision</c> (search gallery precisions, comma-separated:
+/// single, half, int8; default single), <c>--shared</c> (the shared data folder, for the latency and
 /// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository).
 /// </summary>
 internal static class HarnessCommand
@@ -53,11 +55,15 @@ internal static class HarnessCommand
             switch (section)
             {
                 case "search":
-                    Console.WriteLine("## (d) Exact top-50 search, 512-d float32 gallery");
+                    var precisions = options.TryGetValue("precision", out var precision)
+                        ? precision.Split(',').Select(p => Enum.Parse<GalleryPrecision>(p.Trim(), ignoreCase: true)).ToArray()
+                        : [GalleryPrecision.Single];
+                    Console.WriteLine($"## (d) Exact top-50 search, 512-d gallery ({string.Join(", ", precisions)})");
                     Console.WriteLine();
                     Console.WriteLine(SearchSection.Run(limits,
                         IntList(options, "sizes", [10_000, 100_000, 1_000_000]),
                         IntList(options, "queries", [1, 100]),
+                        precisions,
                         repeats > 0 ? repeats : 5));
                     break;
                 case "training":

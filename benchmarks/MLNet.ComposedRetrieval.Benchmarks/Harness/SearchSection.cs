@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.ComposedRetrieval.Retrieval;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,11 +7,14 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 
 /// <summary>
 /// Exact top-K search (deliverable d): synthetic normalised galleries of N x 512 floats, 1 and 100 queries per call,
-/// each query excluding one gallery image (as a reference image is). Compared with the roofline, the larger of
-/// gallery bytes / read bandwidth and 2·Q·N·D FLOP / matmul rate, and with a bare libtorch mm + topk over the whole
-/// gallery at once. Each case times, round-robin, the library, the bare version and two probes of the limits (a
-/// libtorch sum over the very gallery, a 2048³ matmul); the roofline takes the best limits seen in the whole run (the
-/// gallery read only counts for galleries far larger than the caches; smaller ones can beat the memory roofline).
+/// each query excluding one gallery image (as a reference image is), the gallery stored at each precision asked for
+/// (<see cref="GalleryPrecision"/>). Compared with the roofline, the larger of stored gallery bytes / read bandwidth
+/// and 2·Q·N·D FLOP / fp32 matmul rate, and with a bare libtorch fp32 mm + topk over the whole gallery at once. Each
+/// case times, round-robin, the library, the bare version and two probes of the limits (a libtorch sum over the
+/// float32 gallery, a 2048³ matmul); the roofline takes the best limits seen in the whole run (the gallery read only
+/// counts for galleries far larger than the caches; smaller ones can beat the memory roofline). A float32 gallery's
+/// top 50 is checked against the bare one; a half or int8 gallery's is compared with it: the share of the float32
+/// top 50 it finds (mean and worst over the queries) and how often it has the same first image.
 /// </summary>
 internal static class SearchSection
 {
@@ -20,30 +24,40 @@ internal static class SearchSection
     /// <summary>Data this large streams from memory, not from a cache (L3 is 32 MB on the machine measured).</summary>
     private const double CacheFreeBytes = 256e6;
 
-    public static string Run(MachineLimits limits, IReadOnlyList<int> gallerySizes, IReadOnlyList<int> queryCounts, int repeats)
+    public static string Run(MachineLimits limits, IReadOnlyList<int> gallerySizes, IReadOnlyList<int> queryCounts,
+        IReadOnlyList<GalleryPrecision> precisions, int repeats)
     {
-        var table = new MarkdownTable("N", "Q", "library p50 (ms)", "library best (ms)", "roofline (ms)", "best / roofline",
-            "gallery GB/s", "GFLOP/s", "bare mm+topk best (ms)", "library / bare", "same top-50",
-            "index build peak RSS (MB)", "search extra RSS (MB)", "bare extra RSS (MB)");
+        var table = new MarkdownTable("N", "Q", "precision", "library p50 (ms)", "library best (ms)", "roofline (ms)", "best / roofline",
+            "gallery GB/s", "GFLOP/s", "bare fp32 mm+topk best (ms)", "library / bare", "top-50 vs fp32",
+            "index MB", "index build peak RSS (MB)", "search extra RSS (MB)", "bare extra RSS (MB)");
         foreach (var n in gallerySizes)
         {
             var ids = Enumerable.Range(0, n).Select(i => $"g{i}").ToArray();
             using var generator = new Generator(42);
             using var gallery = RandomUnitRows(n, generator);
-            PeakMemory.Reset();
-            var beforeIndex = PeakMemory.CurrentBytes;
-            using var index = new GalleryIndex(ids, gallery);
-            var indexPeak = PeakMemory.PeakBytes - beforeIndex;
-
-            foreach (var q in queryCounts)
+            // The float32 reference of every case, computed once: the bare search's top K + 1 (room for the excluded image).
+            var cases = queryCounts.Select(q =>
             {
-                using var queries = RandomUnitRows(q, generator);
+                var queries = RandomUnitRows(q, generator);
                 var excluded = Enumerable.Range(0, q).Select(i => ids[i * 7 % n]).ToArray();
-                var (librarySearch, libraryExtra) = MeasureMemory(() => index.Search(queries, K, excluded));
                 var (bareTop, bareExtra) = MeasureMemory(() => BareSearch(gallery, queries));
-                using (bareTop)
+                return (Queries: queries, Excluded: excluded, BareTop: bareTop, BareExtra: bareExtra);
+            }).ToList();
+
+            foreach (var precision in precisions)
+            {
+                PeakMemory.Reset();
+                var beforeIndex = PeakMemory.CurrentBytes;
+                using var index = new GalleryIndex(ids, gallery, precision: precision);
+                var indexPeak = PeakMemory.PeakBytes - beforeIndex;
+
+                foreach (var (queries, excluded, bareTop, bareExtra) in cases)
                 {
-                    var same = SameRankings(librarySearch, bareTop, excluded, ids, gallery, queries);
+                    var q = (int)queries.shape[0];
+                    var (librarySearch, libraryExtra) = MeasureMemory(() => index.Search(queries, K, excluded));
+                    var agreement = precision == GalleryPrecision.Single
+                        ? SameRankings(librarySearch, bareTop, excluded, ids, gallery, queries)
+                        : Overlap(librarySearch, bareTop, excluded, ids);
                     var probes = new LimitProbes(gallery);
                     var times = Timing.Interleaved(warmup: 1, repeats,
                         () => index.Search(queries, K, excluded),
@@ -55,15 +69,20 @@ internal static class SearchSection
                     var readProbe = probes.GalleryBytes >= CacheFreeBytes ? probes.GalleryBytes / times[2].Min : 0;
                     limits = limits.WithProbes(readProbe, LimitProbes.MatmulFlops / times[3].Min);
 
-                    var bytes = (double)n * Width * sizeof(float);
+                    var bytes = (double)index.StoredBytes;
                     var flops = 2.0 * q * n * Width;
                     var roofline = limits.RooflineSeconds(bytes, flops);
-                    table.Add(n, q, library.Median * 1e3, library.Min * 1e3, roofline * 1e3, library.Min / roofline,
+                    table.Add(n, q, precision, library.Median * 1e3, library.Min * 1e3, roofline * 1e3, library.Min / roofline,
                         bytes / library.Min / 1e9, flops / library.Min / 1e9, bare.Min * 1e3, library.Min / bare.Min,
-                        same, MarkdownTable.Megabytes(indexPeak), MarkdownTable.Megabytes(libraryExtra),
-                        MarkdownTable.Megabytes(bareExtra));
+                        agreement, MarkdownTable.Megabytes(index.StoredBytes), MarkdownTable.Megabytes(indexPeak),
+                        MarkdownTable.Megabytes(libraryExtra), MarkdownTable.Megabytes(bareExtra));
                     probes.Dispose();
                 }
+            }
+            foreach (var c in cases)
+            {
+                c.Queries.Dispose();
+                c.BareTop.Dispose();
             }
         }
         return table + Environment.NewLine + "Limits after the search probes:" + Environment.NewLine + Environment.NewLine + limits;
@@ -97,6 +116,27 @@ internal static class SearchSection
         using var scope = NewDisposeScope();
         var scores = queries.mm(gallery.t());
         return scores.topk(K + 1, dim: 1).indexes.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// How much of each query's float32 top K (the bare search's, its excluded image left out) the library's ranking
+    /// holds, in any order: the mean and the worst share over the queries, and the share of queries whose first image
+    /// is the same.
+    /// </summary>
+    private static string Overlap(IReadOnlyList<GalleryRanking> rankings, Tensor bareTop, string[] excluded, string[] ids)
+    {
+        var positions = bareTop.data<long>().ToArray();
+        var width = (int)bareTop.shape[1];
+        var shares = new double[rankings.Count];
+        var sameFirst = 0;
+        for (var q = 0; q < rankings.Count; q++)
+        {
+            var expected = positions.Skip(q * width).Take(width).Select(p => ids[p]).Where(id => id != excluded[q]).Take(K).ToArray();
+            shares[q] = (double)expected.Intersect(rankings[q].Ids).Count() / expected.Length;
+            if (rankings[q].Ids[0] == expected[0]) sameFirst++;
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{100 * shares.Average():F1}% (worst {100 * shares.Min():F0}%), same top-1 {100.0 * sameFirst / rankings.Count:F0}%");
     }
 
     /// <summary>

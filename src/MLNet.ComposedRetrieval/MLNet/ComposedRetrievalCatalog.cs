@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.ComposedRetrieval.Retrieval;
 
 namespace MLNet.ComposedRetrieval;
 
@@ -89,6 +90,9 @@ public static class ComposedRetrievalCatalog
     /// <param name="galleryEmbeddingColumnName">The gallery embedding column.</param>
     /// <param name="ks">The K values; 1, 10 and 50 by default.</param>
     /// <param name="targetIdSeparator">Separates ids in a String target column.</param>
+    /// <param name="galleryPrecision">How the gallery is stored for the search, as in
+    /// <see cref="ComposeImageTextTransformer.CreateSearchEngine"/>: float32 by default; Half or Int8 measure the recall
+    /// a search engine with that precision would have.</param>
     public static RecallAtKMetrics EvaluateRecallAtK(this RankingCatalog catalog, IDataView queries, IDataView gallery,
         string targetImageIdsColumnName = "TargetImageIds",
         string? referenceImageIdColumnName = "ReferenceImageId",
@@ -96,11 +100,12 @@ public static class ComposedRetrievalCatalog
         string galleryImageIdColumnName = GallerySearchEngine.DefaultImageIdColumnName,
         string galleryEmbeddingColumnName = "ImageEmbedding",
         IReadOnlyList<int>? ks = null,
-        char targetIdSeparator = ';')
+        char targetIdSeparator = ';',
+        GalleryPrecision galleryPrecision = GalleryPrecision.Single)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return RecallAtKEvaluation.Evaluate(queries, gallery, targetImageIdsColumnName, referenceImageIdColumnName,
-            queryEmbeddingColumnName, galleryImageIdColumnName, galleryEmbeddingColumnName, ks, targetIdSeparator);
+            queryEmbeddingColumnName, galleryImageIdColumnName, galleryEmbeddingColumnName, ks, targetIdSeparator, galleryPrecision);
     }
 
     /// <summary>Loads a model saved by <see cref="ComposeImageTextTransformer.Save(string)"/>.</summary>

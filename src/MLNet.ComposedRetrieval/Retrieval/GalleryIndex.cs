@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,10 +7,16 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Retrieval;
 
 /// <summary>
-/// Exact top-K search over a gallery of embeddings [N, D] (float32) with unique string ids (METHOD.md
-/// "Evaluation"): score = dot product of query and gallery embedding, so embeddings should be L2-comparable
-/// (normalised, or all of the same norm as the model's outputs). A query may name one gallery id to exclude,
-/// the reference image being removed from its own ranking.
+/// Exact top-K search over a gallery of embeddings [N, D] with unique string ids (METHOD.md "Evaluation"): score = dot
+/// product of query and gallery embedding, so embeddings should be L2-comparable (normalised, or all of the same norm
+/// as the model's outputs). A query may name one gallery id to exclude, the reference image being removed from its
+/// own ranking.
+/// <para>
+/// The embeddings are stored at a <see cref="GalleryPrecision"/>: float32 by default; half precision or 8-bit integers
+/// with a scale per row take a half or about a quarter of the memory and of the time to stream them, and the search
+/// is then exact for the stored values: scores (and so rankings) are those of the reduced-precision gallery, not of
+/// the float32 embeddings it was built from.
+/// </para>
 /// <para>
 /// Ties are broken by gallery order: of two images with the same score, the one added first ranks first.
 /// This holds across chunks and at the K-th place (an image is never dropped for a later one with the same score).
@@ -21,7 +28,8 @@ namespace MLNet.ComposedRetrieval.Retrieval;
 /// all threads: the time is that of reading the gallery from memory for a few queries, and the FLOP rate for many.
 /// On other devices (or with <see cref="StreamingQueryLimit"/> lowered) the gallery is taken in cache-sized chunks,
 /// one libtorch matmul each, written straight into a reused managed buffer. Scores are float32 dot products; the
-/// two paths sum in different orders, so near-equal scores may differ in their last bits between them.
+/// two paths sum in different orders, so near-equal scores may differ in their last bits between them (and, for an
+/// <see cref="GalleryPrecision.Int8"/> gallery, the matmul path sums the integer products in float32, not exactly).
 /// benchmarks/README.md has the figures against this machine's limits.
 /// </para>
 /// </summary>
@@ -67,25 +75,31 @@ internal sealed class GalleryIndex : IDisposable
     /// <summary>Floats per 64-byte cache line.</summary>
     private const int CacheLineFloats = 16;
 
-    /// <summary>Rows checked per pass when validating the gallery, so the check needs no N x D mask.</summary>
+    /// <summary>Rows checked and converted per pass when storing the gallery, so neither needs an N x D temporary.</summary>
     private const int FiniteCheckRows = 1 << 16;
 
+    /// <summary>The stored rows [N, D]: float32, float16 or int8 by <see cref="Precision"/>.</summary>
     private readonly Tensor _embeddings;
-    /// <summary>Where the CPU copy's floats start (zero on other devices), for the streaming path.</summary>
+    /// <summary>Int8 only: each row's scale [N] (float32); null otherwise.</summary>
+    private readonly Tensor? _rowScales;
+    /// <summary>Where the CPU copy's values start (zero on other devices), for the streaming path.</summary>
     private readonly IntPtr _embeddingData;
+    /// <summary>Where the CPU copy's row scales start (Int8 only).</summary>
+    private readonly IntPtr _rowScaleData;
     private readonly string[] _ids;
     private readonly Dictionary<string, int> _positions;
     private readonly int? _galleryChunkSize;
     private readonly int _queryBatchSize;
     private bool _disposed;
 
-    /// <summary>Indexes a copy of <paramref name="embeddings"/>, kept on their device.</summary>
+    /// <summary>Indexes a copy of <paramref name="embeddings"/> at <paramref name="precision"/>, kept on their device.</summary>
     /// <param name="ids">One unique, non-null id per gallery row.</param>
-    /// <param name="embeddings">Finite gallery embeddings [N, D], N &gt; 0, converted to float32.</param>
+    /// <param name="embeddings">Finite gallery embeddings [N, D], N &gt; 0, converted to float32, then to the precision.</param>
     /// <param name="galleryChunkSize">Gallery rows per matmul (&gt; 0); null for about <see cref="GalleryChunkBytes"/>.</param>
     /// <param name="queryBatchSize">Queries per matmul (&gt; 0).</param>
+    /// <param name="precision">How the rows are stored (and so scored).</param>
     public GalleryIndex(IReadOnlyList<string> ids, Tensor embeddings,
-        int? galleryChunkSize = null, int queryBatchSize = DefaultQueryBatchSize)
+        int? galleryChunkSize = null, int queryBatchSize = DefaultQueryBatchSize, GalleryPrecision precision = GalleryPrecision.Single)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(embeddings);
@@ -95,6 +109,9 @@ internal sealed class GalleryIndex : IDisposable
             throw new ArgumentException($"The gallery has {embeddings.shape[0]} embeddings but {ids.Count} ids.", nameof(ids));
         if (galleryChunkSize <= 0) throw new ArgumentOutOfRangeException(nameof(galleryChunkSize), galleryChunkSize, "Must be > 0.");
         if (queryBatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(queryBatchSize), queryBatchSize, "Must be > 0.");
+        if (!Enum.IsDefined(precision)) throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown gallery precision.");
+        if (precision == GalleryPrecision.Int8 && embeddings.shape[1] > Int8Quantization.MaxDimension)
+            throw new ArgumentException($"An Int8 gallery takes embeddings of at most {Int8Quantization.MaxDimension} values; these have {embeddings.shape[1]}.", nameof(embeddings));
 
         _ids = ids.ToArray();
         _positions = new Dictionary<string, int>(_ids.Length, StringComparer.Ordinal);
@@ -107,26 +124,27 @@ internal sealed class GalleryIndex : IDisposable
 
         _galleryChunkSize = galleryChunkSize;
         _queryBatchSize = queryBatchSize;
+        Precision = precision;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var copy = embeddings.detach().to(ScalarType.Float32, copy: true).contiguous();
-        RequireFinite(copy, "Gallery embeddings");
+        var (stored, scales) = Store(embeddings.detach(), precision);
         // The index owns its copy: it must outlive this scope and any scope of the caller.
-        _embeddings = copy.DetachFromDisposeScope();
+        _embeddings = stored.DetachFromDisposeScope();
+        _rowScales = scales?.DetachFromDisposeScope();
         if (_embeddings.device.type == DeviceType.CPU)
         {
-            // The copy is contiguous and never resized, so its data stays where it is for the index's lifetime.
-            using var storage = _embeddings.storage<float>();
-            _embeddingData = storage.data_ptr() + (nint)(_embeddings.storage_offset() * sizeof(float));
+            // The copies are contiguous and never resized, so their data stays where it is for the index's lifetime.
+            _embeddingData = DataAddress(_embeddings);
+            if (_rowScales is not null) _rowScaleData = DataAddress(_rowScales);
         }
     }
 
     /// <summary>Indexes embeddings given as rows of equal length.</summary>
     public static GalleryIndex FromRows(IReadOnlyList<string> ids, IReadOnlyList<float[]> rows,
-        int? galleryChunkSize = null, int queryBatchSize = DefaultQueryBatchSize)
+        int? galleryChunkSize = null, int queryBatchSize = DefaultQueryBatchSize, GalleryPrecision precision = GalleryPrecision.Single)
     {
         using var scope = NewDisposeScope();
-        return new GalleryIndex(ids, Stack(rows, "gallery"), galleryChunkSize, queryBatchSize);
+        return new GalleryIndex(ids, Stack(rows, "gallery"), galleryChunkSize, queryBatchSize, precision);
     }
 
     /// <summary>N, the number of gallery images.</summary>
@@ -137,6 +155,12 @@ internal sealed class GalleryIndex : IDisposable
 
     /// <summary>The gallery ids, in gallery order.</summary>
     public IReadOnlyList<string> Ids => _ids;
+
+    /// <summary>How the embeddings are stored and scored.</summary>
+    public GalleryPrecision Precision { get; }
+
+    /// <summary>The memory the stored rows (and row scales) take, in bytes.</summary>
+    public long StoredBytes => _embeddings.NumberOfElements * _embeddings.ElementSize + (_rowScales?.NumberOfElements ?? 0) * sizeof(float);
 
     /// <summary>Batches of at most this many queries stream the gallery instead of matmuls (CPU only; 0: never).</summary>
     internal int StreamingQueryLimit { get; init; } = DefaultStreamingQueryLimit;
@@ -199,6 +223,7 @@ internal sealed class GalleryIndex : IDisposable
     {
         _disposed = true;
         _embeddings.Dispose();
+        _rowScales?.Dispose();
     }
 
     /// <summary>Offers every gallery image's scores against <paramref name="queries"/> [rows, D] to <paramref name="best"/>.</summary>
@@ -215,12 +240,12 @@ internal sealed class GalleryIndex : IDisposable
     /// </summary>
     private void SelectBestByStreaming(Tensor queries, RunningTopK best)
     {
-        var queryValues = queries.contiguous().data<float>().ToArray();
+        var scorer = BlockScorer.Create(Precision, _embeddingData, _rowScaleData, Dimension, queries.contiguous().data<float>().ToArray(), best.QueryCount);
         var threads = StreamingThreads > 0 ? StreamingThreads : get_num_threads();
         var sliceRows = (int)Math.Clamp(StreamWorkPerSlice / ((long)best.QueryCount * Dimension), 1024, StreamRowsPerSlice);
         if (threads <= 1 || Count < 2 * sliceRows)
         {
-            StreamSlice(queryValues, 0, Count, best);
+            StreamSlice(scorer, 0, Count, best);
             return;
         }
         var slices = (Count + sliceRows - 1) / sliceRows;
@@ -228,7 +253,7 @@ internal sealed class GalleryIndex : IDisposable
             best.EmptyCopy,
             (i, _, own) =>
             {
-                StreamSlice(queryValues, i * sliceRows, (int)Math.Min(Count, (long)(i + 1) * sliceRows), own);
+                StreamSlice(scorer, i * sliceRows, (int)Math.Min(Count, (long)(i + 1) * sliceRows), own);
                 return own;
             },
             own =>
@@ -237,19 +262,18 @@ internal sealed class GalleryIndex : IDisposable
             });
     }
 
-    private unsafe void StreamSlice(float[] queries, int start, int end, RunningTopK best)
+    private void StreamSlice(BlockScorer scorer, int start, int end, RunningTopK best)
     {
-        var dimension = Dimension;
-        var rows = best.QueryCount;
-        var blockRows = Math.Max(3, StreamBlockBytes / (dimension * sizeof(float)) / 3 * 3);
-        var scores = ArrayPool<float>.Shared.Rent(rows * blockRows);
+        // Blocks of as many rows whatever the precision: a half or int8 block is widened (or scored) against the
+        // queries as a float32 one would be.
+        var blockRows = Math.Max(3, StreamBlockBytes / (Dimension * sizeof(float)) / 3 * 3);
+        var scores = ArrayPool<float>.Shared.Rent(best.QueryCount * blockRows);
         try
         {
             for (var block = start; block < end; block += blockRows)
             {
                 var length = Math.Min(blockRows, end - block);
-                var gallery = new ReadOnlySpan<float>((float*)_embeddingData + (long)block * dimension, length * dimension);
-                BlockDotProducts.Compute(gallery, length, queries, rows, dimension, scores, blockRows);
+                scorer.Score(block, length, scores, blockRows);
                 best.Offer(scores, blockRows, length, block);
             }
         }
@@ -279,14 +303,26 @@ internal sealed class GalleryIndex : IDisposable
             var offset = AlignedOffset(buffer);
             var scores = pinned.narrow(0, offset, (long)rows * rowStride).view(rows, rowStride);
             var onCpu = _embeddings.device.type == DeviceType.CPU;
+            (queries, var queryScales) = MatmulQueries(queries);
             for (var start = 0; start < Count; start += chunkSize)
             {
                 using var chunkScope = NewDisposeScope();
                 var length = Math.Min(chunkSize, Count - start);
                 var target = scores.narrow(1, 0, length);
-                var chunk = _embeddings.narrow(0, start, length).t();
-                if (onCpu) target.addmm_(queries, chunk, beta: 0, alpha: 1);
-                else target.copy_(queries.mm(chunk));
+                // Half and int8 values widen to float32 exactly.
+                var chunk = _embeddings.narrow(0, start, length).to(ScalarType.Float32).t();
+                var rowScales = _rowScales?.narrow(0, start, length);
+                if (onCpu)
+                {
+                    target.addmm_(queries, chunk, beta: 0, alpha: 1);
+                    if (rowScales is not null) target.mul_(rowScales).mul_(queryScales!);
+                }
+                else
+                {
+                    var product = queries.mm(chunk);
+                    if (rowScales is not null) product.mul_(rowScales).mul_(queryScales!);
+                    target.copy_(product);
+                }
                 best.Offer(buffer.AsSpan(offset), rowStride, length, start);
             }
         }
@@ -294,6 +330,67 @@ internal sealed class GalleryIndex : IDisposable
         {
             ArrayPool<float>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// The queries [Q, D] as the matmul path multiplies them: as given, or for an Int8 gallery quantised as its streaming
+    /// path does, with their scales [Q, 1] (the scores are scaled at the end).
+    /// </summary>
+    private (Tensor Queries, Tensor? Scales) MatmulQueries(Tensor queries)
+    {
+        if (Precision != GalleryPrecision.Int8) return (queries, null);
+        var count = (int)queries.shape[0];
+        var quantised = Int8Quantization.QuantizeQueries(queries.cpu().contiguous().data<float>().ToArray(), count, Dimension);
+        return (tensor(Array.ConvertAll(quantised.Values, v => (float)v), [count, Dimension]).to(queries.device),
+            tensor(quantised.Scales, [count, 1]).to(queries.device));
+    }
+
+    /// <summary>
+    /// The stored rows of finite <paramref name="embeddings"/> at <paramref name="precision"/> (and Int8's row scales),
+    /// converted <see cref="FiniteCheckRows"/> rows at a time, so no full-size float32 temporary is made.
+    /// </summary>
+    private static (Tensor Rows, Tensor? Scales) Store(Tensor embeddings, GalleryPrecision precision)
+    {
+        var (count, dimension) = (embeddings.shape[0], embeddings.shape[1]);
+        var device = embeddings.device;
+        var stored = empty([count, dimension], precision switch
+        {
+            GalleryPrecision.Half => ScalarType.Float16,
+            GalleryPrecision.Int8 => ScalarType.Int8,
+            _ => ScalarType.Float32,
+        }, device);
+        var scales = precision == GalleryPrecision.Int8 ? empty([count], ScalarType.Float32, device) : null;
+        for (long start = 0; start < count; start += FiniteCheckRows)
+        {
+            using var scope = NewDisposeScope();
+            var length = Math.Min(FiniteCheckRows, count - start);
+            var rows = embeddings.narrow(0, start, length).to(ScalarType.Float32);
+            RequireFinite(rows, "Gallery embeddings");
+            var target = stored.narrow(0, start, length);
+            if (precision == GalleryPrecision.Int8)
+            {
+                var (values, rowScales) = Int8Quantization.QuantizeRows(rows);
+                target.copy_(values);
+                scales!.narrow(0, start, length).copy_(rowScales);
+                continue;
+            }
+            target.copy_(rows);
+            // Past ±65504 a half is infinite.
+            if (precision == GalleryPrecision.Half && !target.isfinite().all().item<bool>())
+                throw new ArgumentException(
+                    "Gallery embeddings have values beyond ±65504, the largest half-precision value; store them as Single or Int8.");
+        }
+        return (stored, scales);
+    }
+
+    /// <summary>
+    /// Where a contiguous CPU tensor's data starts: the address of its first row's bytes (TorchSharp's typed storage
+    /// access takes neither half nor int8 tensors, and <c>Tensor.bytes</c> cannot span more than 2 GB).
+    /// </summary>
+    private static unsafe IntPtr DataAddress(Tensor values)
+    {
+        using var first = values.narrow(0, 0, 1);
+        return (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(first.bytes));
     }
 
     /// <summary>The first index of a pinned float array whose address is a multiple of the cache line.</summary>

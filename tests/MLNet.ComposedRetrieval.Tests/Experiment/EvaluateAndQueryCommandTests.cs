@@ -65,6 +65,24 @@ public sealed class EvaluateAndQueryCommandTests : IDisposable
     }
 
     [Fact]
+    public void EvaluateScoresTheSameQueriesAgainstEachGalleryPrecisionAsked()
+    {
+        var (report, console) = Evaluate("precisions", "--gallery-precision", "single,half,int8");
+
+        var ids = Enumerable.Range(0, SyntheticRows.Task.Images.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(3, report.Runs.Count);
+        foreach (var (run, precision, name) in report.Runs.Zip([GalleryPrecision.Single, GalleryPrecision.Half, GalleryPrecision.Int8],
+            ["float32", "float16", "int8"]))
+        {
+            Assert.Equal($"{MethodNames.Baseline} ({name} gallery)", run.Method);
+            Assert.Equal(DirectRecall(ids, precision).Recalls, run.Recall.Values);
+            Assert.Contains($"{name} gallery (", console);
+        }
+        Assert.Contains("float16 gallery vs float32: top-50 overlap", console);
+        Assert.Contains("int8 gallery vs float32: top-50 overlap", console);
+    }
+
+    [Fact]
     public void ASplitFileRestrictsTheGallery()
     {
         var needed = SyntheticRows.Task.Queries.SelectMany(q => new[] { q.Reference, q.Target }).Distinct().ToList();
@@ -142,6 +160,14 @@ public sealed class EvaluateAndQueryCommandTests : IDisposable
             ExperimentOptions.Parse(["query", "--model", "m", "--image", "a.jpg", "--gallery", "g"])).Message);
         Assert.Contains("query needs --gallery", Assert.Throws<ArgumentException>(() =>
             ExperimentOptions.Parse(["query", "--model", "m", "--image", "a.jpg", "--text", "x"])).Message);
+        Assert.Equal([GalleryPrecision.Single], query.GalleryPrecisions);
+
+        string[] halfQuery = ["query", "--model", "m", "--image", "a.jpg", "--text", "x", "--gallery", "g", "--gallery-precision", "Half"];
+        Assert.Equal([GalleryPrecision.Half], ExperimentOptions.Parse(halfQuery).GalleryPrecisions);
+        Assert.Contains("give one --gallery-precision", Assert.Throws<ArgumentException>(() =>
+            ExperimentOptions.Parse([.. halfQuery[..^1], "half,int8"])).Message);
+        Assert.Contains("expects single, half or int8", Assert.Throws<ArgumentException>(() =>
+            ExperimentOptions.Parse([.. halfQuery[..^1], "fp8"])).Message);
         Assert.DoesNotContain("planned", ExperimentOptions.HelpText);
     }
 
@@ -171,8 +197,9 @@ public sealed class EvaluateAndQueryCommandTests : IDisposable
         }
     }
 
-    /// <summary>Recall@1/10/50 straight from the model's embeddings of the PNGs (in the command's batch size) and RecallAtK.</summary>
-    private RecallAtKResult DirectRecall(IReadOnlyList<string> galleryIds)
+    /// <summary>Recall@1/10/50 straight from the model's embeddings of the PNGs (in the command's batch size) and RecallAtK,
+    /// the gallery stored at <paramref name="precision"/>.</summary>
+    private RecallAtKResult DirectRecall(IReadOnlyList<string> galleryIds, GalleryPrecision precision = GalleryPrecision.Single)
     {
         var model = _fixture.Model.Model;
         int d = model.EmbeddingDimension;
@@ -192,7 +219,7 @@ public sealed class EvaluateAndQueryCommandTests : IDisposable
                 batch.Select(q => q.Text).ToList(), composed.AsSpan(start * d, batch.Count * d));
         }
         using var scope = NewDisposeScope();
-        using var index = new GalleryIndex(galleryIds, tensor(gallery, [galleryIds.Count, d]));
+        using var index = new GalleryIndex(galleryIds, tensor(gallery, [galleryIds.Count, d]), precision: precision);
         return RecallAtK.Compute(index, tensor(composed, [queries.Count, d]),
             queries.Select(q => (string?)q.Reference.ToString(CultureInfo.InvariantCulture)).ToList(),
             queries.Select(q => (IReadOnlyCollection<string>)[q.Target.ToString(CultureInfo.InvariantCulture)]).ToList(), [1, 10, 50]);

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Retrieval;
 
 namespace MLNet.ComposedRetrieval.Tests.Pipeline;
 
@@ -97,6 +98,30 @@ public sealed class GallerySearchTests(TrainedModelFixture fixture) : IDisposabl
         Assert.Equal(Engine.Search(image, query.Text, k: 7), fromEmbeddings.Search(image, query.Text, k: 7));
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Model.CreateSearchEngineFromEmbeddings(gallery, embeddingColumnName: "Image"));
         Assert.Contains("expected a known-size vector of Single", error.Message);
+    }
+
+    [Fact]
+    public void ReducedPrecisionEnginesRankByTheirOwnScoresCloseToTheFloat32Ones()
+    {
+        var gallery = SyntheticRows.Gallery(_ml);
+        var embedded = _ml.Data.Cache(_ml.Transforms.EmbedGalleryImages(fixture.Model).Fit(gallery).Transform(gallery));
+        var query = SyntheticRows.Task.Queries[2];
+        using var image = SyntheticRows.Image(query.Reference);
+        var exact = Engine.Search(image, query.Text, k: Engine.Count).ToDictionary(r => r.ImageId, r => r.Score);
+        var largest = exact.Values.Max(Math.Abs);
+        Assert.Equal(GalleryPrecision.Single, Engine.GalleryPrecision);
+
+        using var embeddedHalf = fixture.Model.CreateSearchEngine(gallery, galleryPrecision: GalleryPrecision.Half);
+        foreach (var engine in new[] { embeddedHalf, fixture.Model.CreateSearchEngineFromEmbeddings(embedded, galleryPrecision: GalleryPrecision.Int8) })
+            using (engine)
+            {
+                var results = engine.Search(image, query.Text, k: 10);
+
+                Assert.Equal(engine == embeddedHalf ? GalleryPrecision.Half : GalleryPrecision.Int8, engine.GalleryPrecision);
+                Assert.Equal(10, results.Count);
+                Assert.True(results.Zip(results.Skip(1)).All(p => p.First.Score >= p.Second.Score), "scores are not best first");
+                Assert.All(results, r => Assert.Equal(exact[r.ImageId], r.Score, 0.02 * largest));
+            }
     }
 
     [Fact]

@@ -73,6 +73,20 @@ public class RecallAtKEvaluatorTests(TrainedModelFixture fixture)
         Assert.Contains("R@1 66.67%", protocol.ToString());
     }
 
+    [Theory]
+    [InlineData(GalleryPrecision.Half)]
+    [InlineData(GalleryPrecision.Int8)]
+    public void AReducedPrecisionGalleryIsEvaluatedLikeASearchEngineWithIt(GalleryPrecision precision)
+    {
+        var gallery = _ml.Data.LoadFromEnumerable(Compass);
+        var queries = _ml.Data.LoadFromEnumerable(CompassQueries);
+
+        var reduced = _ml.Ranking.EvaluateRecallAtK(queries, gallery, ks: [1, 3], galleryPrecision: precision);
+
+        // The compass is too coarse for the rounding to reorder it.
+        Assert.Equal(_ml.Ranking.EvaluateRecallAtK(queries, gallery, ks: [1, 3]).Recall, reduced.Recall);
+    }
+
     [Fact]
     public void ColumnProblemsAreNamed()
     {

@@ -15,7 +15,7 @@ internal static class RecallAtKEvaluation
 
     public static RecallAtKMetrics Evaluate(IDataView queries, IDataView gallery, string targetImageIdsColumnName,
         string? referenceImageIdColumnName, string queryEmbeddingColumnName, string galleryImageIdColumnName,
-        string galleryEmbeddingColumnName, IReadOnlyList<int>? ks, char targetIdSeparator)
+        string galleryEmbeddingColumnName, IReadOnlyList<int>? ks, char targetIdSeparator, GalleryPrecision galleryPrecision)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(gallery);
@@ -58,7 +58,7 @@ internal static class RecallAtKEvaluation
         }
         if (targets.Count == 0) throw new ArgumentException("The query data has no rows.", nameof(queries));
 
-        using var index = galleryTable.ToIndex();
+        using var index = galleryTable.ToIndex(galleryPrecision);
         using var scope = NewDisposeScope();
         var result = RecallAtK.Compute(index, tensor(values.ToArray(), [targets.Count, dimension]),
             referenceColumn is null ? null : references, targets, ks ?? DefaultKs);

@@ -40,22 +40,22 @@ public sealed class GallerySearchEngine : IDisposable
     }
 
     internal static GallerySearchEngine Create(ComposeImageTextTransformer model, IDataView gallery, string imageIdColumnName,
-        string imageColumnName, string? imageFolder)
+        string imageColumnName, string? imageFolder, GalleryPrecision precision)
     {
         const string embeddingColumn = "__GalleryEmbedding__";
         var embedder = new GalleryImageEmbeddingTransformer(model, embeddingColumn, imageColumnName, imageFolder);
-        return FromEmbeddings(model, embedder.Transform(gallery), imageIdColumnName, embeddingColumn);
+        return FromEmbeddings(model, embedder.Transform(gallery), imageIdColumnName, embeddingColumn, precision);
     }
 
     internal static GallerySearchEngine FromEmbeddings(ComposeImageTextTransformer model, IDataView embeddedGallery,
-        string imageIdColumnName, string embeddingColumnName)
+        string imageIdColumnName, string embeddingColumnName, GalleryPrecision precision)
     {
         var table = EmbeddingTable.Read(embeddedGallery, imageIdColumnName, embeddingColumnName, "gallery");
         if (table.Dimension != model.EmbeddingDimension)
             throw new ArgumentException(
                 $"The gallery embedding column '{embeddingColumnName}' has {table.Dimension} values per row; this model's " +
                 $"embeddings have {model.EmbeddingDimension}. Embed the gallery with the same model.", nameof(embeddedGallery));
-        return FromIndex(model, table.ToIndex());
+        return FromIndex(model, table.ToIndex(precision));
     }
 
     /// <summary>An engine over a gallery already indexed with this model's embeddings; the engine owns the index.</summary>
@@ -78,6 +78,9 @@ public sealed class GallerySearchEngine : IDisposable
 
     /// <summary>The gallery ids, in gallery order.</summary>
     public IReadOnlyList<string> ImageIds => _index.Ids;
+
+    /// <summary>How the gallery embeddings are stored; scores are computed (and returned) at this precision.</summary>
+    public GalleryPrecision GalleryPrecision => _index.Precision;
 
     /// <summary>The top <paramref name="k"/> gallery images for a reference image and a modification text.</summary>
     /// <param name="referenceImage">The image the user starts from.</param>

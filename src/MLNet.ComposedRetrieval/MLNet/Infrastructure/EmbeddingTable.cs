@@ -52,10 +52,10 @@ internal sealed class EmbeddingTable
         return new EmbeddingTable(ids, values.ToArray(), dimension);
     }
 
-    /// <summary>An exact top-K index over the rows (the caller disposes it).</summary>
-    public GalleryIndex ToIndex()
+    /// <summary>An exact top-K index over the rows, stored at <paramref name="precision"/> (the caller disposes it).</summary>
+    public GalleryIndex ToIndex(GalleryPrecision precision = GalleryPrecision.Single)
     {
         using var scope = NewDisposeScope();
-        return new GalleryIndex(Ids, tensor(Values, [Ids.Count, Dimension]));
+        return new GalleryIndex(Ids, tensor(Values, [Ids.Count, Dimension]), precision: precision);
     }
 }
