@@ -50,14 +50,14 @@ internal static class HarnessCommand
         Console.WriteLine();
         Console.WriteLine(limits);
 
+        var precisions = options.TryGetValue("precision", out var precision)
+            ? precision.Split(',').Select(p => Enum.Parse<GalleryPrecision>(p.Trim(), ignoreCase: true)).ToArray()
+            : [GalleryPrecision.Single];
         foreach (var section in sections)
         {
             switch (section)
             {
                 case "search":
-                    var precisions = options.TryGetValue("precision", out var precision)
-                        ? precision.Split(',').Select(p => Enum.Parse<GalleryPrecision>(p.Trim(), ignoreCase: true)).ToArray()
-                        : [GalleryPrecision.Single];
                     Console.WriteLine($"## (d) Exact top-50 search, 512-d gallery ({string.Join(", ", precisions)})");
                     Console.WriteLine();
                     Console.WriteLine(SearchSection.Run(limits,
@@ -82,7 +82,8 @@ internal static class HarnessCommand
                     Console.WriteLine("## (b) Single-query latency, end to end (ResNet-18 + MiniLM + compositor, 35k gallery)");
                     Console.WriteLine();
                     if (Dataset(options) is { } latencyData)
-                        Console.WriteLine(QuerySection.RunLatency(latencyData, IntList(options, "latency-queries", [30])[0]));
+                        foreach (var galleryPrecision in precisions)
+                            Console.WriteLine(QuerySection.RunLatency(latencyData, IntList(options, "latency-queries", [30])[0], galleryPrecision));
                     break;
                 case "latency-variants":
                     Console.WriteLine("## (b) Single-query stages, variants round-robin (ResNet-18 + MiniLM + compositor, 35k gallery)");

@@ -18,7 +18,7 @@ internal static class LatencyVariants
     /// <summary>A query's prepared inputs (pixels, tokens, and the encoders' outputs for the later stages).</summary>
     internal sealed record QueryInputs(string ImagePath, string Text, string Reference, Tensor Pixels, Tensor Ids, Tensor Mask, Tensor Map, Tensor Sentence, Tensor Query);
 
-    public static string Run(ComposedRetrievalNetwork network, ImageBackbone backbone, TextEncoder encoder, GalleryIndex index,
+    public static string Run(ComposedRetrievalNetwork network, ImageBackbone backbone, TextEncoder encoder, IReadOnlyList<GalleryIndex> indexes,
         IReadOnlyList<(string ImagePath, string Reference, string Text)> queries, int rounds, int k)
     {
         using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
@@ -26,6 +26,8 @@ internal static class LatencyVariants
         using var composer = network.FoldComposer();
         using var oneDnn = ((ResNetBackbone)backbone).FoldBatchNorm();
         var oneDnnNote = oneDnn.TryUseOneDnn(out var unavailable) ? "" : $"The oneDNN variants ran dense: {unavailable}" + Environment.NewLine;
+        var index = indexes.Single(i => i.Precision == GalleryPrecision.Single);
+        var halfIndex = indexes.Single(i => i.Precision == GalleryPrecision.Half);
         var defaultThreads = get_num_threads();
         // Why the permutes: TorchSharp 0.107 has no memory_format argument; this gives the same [B, C, H, W] tensor
         // with NHWC strides, which libtorch treats as channels-last.
@@ -46,7 +48,8 @@ internal static class LatencyVariants
             }));
             variants.Add(new("compositor + head", "modules (eval)", threads, q => network.ComposeFromFeatures(q.Map, q.Sentence)));
             variants.Add(new("compositor + head", "folded (FoldedComposer)", threads, q => composer.forward(q.Map, q.Sentence)));
-            variants.Add(new("search 35k", "", threads, q => index.Search(q.Query, k, [q.Reference])));
+            foreach (var gallery in indexes)
+                variants.Add(new("search 35k", $"{gallery.Precision} gallery", threads, q => gallery.Search(q.Query, k, [q.Reference])));
             variants.Add(new("decode + preprocess", "", threads, q =>
                 ImageBatch.FromImages([ImageBatch.Prepare(ImageDecoder.Decode(q.ImagePath), backbone.Preprocessing)], backbone.Preprocessing)));
             variants.Add(new("end to end", "unfolded, sequential", threads, q => EndToEnd(q, backbone, encoder, network, network.EncodeImages, index, k, concurrent: false)));
@@ -57,6 +60,10 @@ internal static class LatencyVariants
                 EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: false, foldedText.forward, composer.forward)));
             variants.Add(new("end to end", "all folded + oneDNN (as ComposedRetrievalModel), text encoder concurrent", threads, q =>
                 EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: true, foldedText.forward, composer.forward)));
+            variants.Add(new("end to end", "as ComposedRetrievalModel, Half gallery, sequential", threads, q =>
+                EndToEnd(q, backbone, encoder, network, oneDnn.forward, halfIndex, k, concurrent: false, foldedText.forward, composer.forward)));
+            variants.Add(new("end to end", "as ComposedRetrievalModel, Half gallery, text encoder concurrent", threads, q =>
+                EndToEnd(q, backbone, encoder, network, oneDnn.forward, halfIndex, k, concurrent: true, foldedText.forward, composer.forward)));
         }
 
         var times = variants.Select(_ => new List<double>()).ToArray();

@@ -24,16 +24,16 @@ internal static class QuerySection
     /// exact top-50 over a gallery of every catalogue image (35,332 x 512, random unit rows: the values do not change the
     /// time), the reference excluded.
     /// </summary>
-    public static string RunLatency(string datasetRoot, int queryCount)
+    public static string RunLatency(string datasetRoot, int queryCount, GalleryPrecision precision)
     {
         // The library's own inference path (folded ResNet in oneDNN's layout, folded MiniLM and composer), stage by stage.
         using var model = new ComposedRetrievalModel(CreateNetwork(out _, out _), new ModelDescription(), CPU);
         var images = Path.Combine(datasetRoot, "images");
-        using var index = RandomCatalogueGallery(images, model.EmbeddingDimension);
+        using var index = RandomCatalogueGallery(images, model.EmbeddingDimension, precision);
         var queries = ValidationQueries(datasetRoot).Take(queryCount + 3).ToList();
         var firstQuerySeconds = 0.0;
 
-        string[] stages = ["decode JPEG", "preprocess", "tokenise", "ResNet-18 (folded, oneDNN layout)", "MiniLM (folded)", "compositor + head (folded)", "search 35k", "end to end"];
+        string[] stages = ["decode JPEG", "preprocess", "tokenise", "ResNet-18 (folded, oneDNN layout)", "MiniLM (folded)", "compositor + head (folded)", $"search 35k ({precision})", "end to end"];
         var times = stages.Select(_ => new List<double>()).ToArray();
         PeakMemory.Reset();
         var before = PeakMemory.CurrentBytes;
@@ -91,19 +91,26 @@ internal static class QuerySection
     {
         using var network = CreateNetwork(out var backbone, out var encoder);
         var images = Path.Combine(datasetRoot, "images");
-        using var index = RandomCatalogueGallery(images, network.Options.EmbeddingDimension);
-        var queries = ValidationQueries(datasetRoot).Take(rounds).Select(q => (Path.Combine(images, q[0]), q[0], q[1])).ToList();
-        return LatencyVariants.Run(network, backbone, encoder, index, queries, rounds, K);
+        var indexes = Enum.GetValues<GalleryPrecision>().Select(p => RandomCatalogueGallery(images, network.Options.EmbeddingDimension, p)).ToList();
+        try
+        {
+            var queries = ValidationQueries(datasetRoot).Take(rounds).Select(q => (Path.Combine(images, q[0]), q[0], q[1])).ToList();
+            return LatencyVariants.Run(network, backbone, encoder, indexes, queries, rounds, K);
+        }
+        finally
+        {
+            indexes.ForEach(index => index.Dispose());
+        }
     }
 
     /// <summary>A gallery of every catalogue image id with random unit embeddings (the values do not change the time).</summary>
-    private static GalleryIndex RandomCatalogueGallery(string images, int dimension)
+    private static GalleryIndex RandomCatalogueGallery(string images, int dimension, GalleryPrecision precision)
     {
         var galleryIds = Directory.EnumerateFiles(images, "*.jpg").Select(id => Path.GetFileName(id)).Order(StringComparer.Ordinal).ToArray();
         using var generator = new Generator(3);
         using var scope = NewDisposeScope();
         var rows = randn(galleryIds.Length, dimension, generator: generator);
-        return new GalleryIndex(galleryIds, rows.div_(rows.norm(1, keepdim: true)));
+        return new GalleryIndex(galleryIds, rows.div_(rows.norm(1, keepdim: true)), precision: precision);
     }
 
     private static IEnumerable<string[]> ValidationQueries(string datasetRoot) =>
