@@ -11,7 +11,7 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// limits (memory bandwidth, matmul FLOP rate), then runs the named sections (all when none is named) and prints
 /// Markdown tables. Options: <c>--threads</c> (libtorch intra-op threads; default: libtorch's own choice, the
 /// number of cores), <c>--repeats</c>, <c>--sizes</c> (search gallery sizes, comma-separated), <c>--queries</c>
-/// (queries per search call, comma-separated), <c>--precision</c> (search gallery precisions, comma-separated:
+/// (queries per search call, comma-separated), <c>--precision</c> (gallery precisions of the search and latency sections, comma-separated:
 /// single, half, int8; default single), <c>--shared</c> (the shared data folder, for the latency and
 /// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository).
 /// </summary>
