@@ -63,14 +63,20 @@ internal sealed class ContentStyleCompositor : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>The style module.</summary>
     internal StyleModulation Style => style;
 
+    /// <summary>Checks reference maps [B, <paramref name="channels"/>, H, W] against one text row [B, <paramref name="textWidth"/>] each.</summary>
+    internal static void RequireMapsAndTexts(Tensor maps, long channels, string mapName, Tensor texts, long textWidth, string textName)
+    {
+        TensorShape.RequireRank(maps, 4, mapName, $"[B, {channels}, H, W]");
+        TensorShape.RequireSize(maps, 1, channels, mapName, $"[B, {channels}, H, W]");
+        TensorShape.RequireRank(texts, 2, textName, $"[B, {textWidth}]");
+        TensorShape.RequireSize(texts, 1, textWidth, textName, $"[B, {textWidth}]");
+        TensorShape.RequireSize(texts, 0, maps.shape[0], textName, $"one row per reference map ({maps.shape[0]})");
+    }
+
     /// <summary>x [B, C, H, W] and t [B, D] to the composed map [B, C, H, W].</summary>
     public override Tensor forward(Tensor x, Tensor t)
     {
-        TensorShape.RequireRank(x, 4, "Compositor reference map", $"[B, {Channels}, H, W]");
-        TensorShape.RequireSize(x, 1, Channels, "Compositor reference map", $"[B, {Channels}, H, W]");
-        TensorShape.RequireRank(t, 2, "Compositor text feature", $"[B, {TextDimension}]");
-        TensorShape.RequireSize(t, 1, TextDimension, "Compositor text feature", $"[B, {TextDimension}]");
-        TensorShape.RequireSize(t, 0, x.shape[0], "Compositor text feature", $"one row per reference map ({x.shape[0]})");
+        RequireMapsAndTexts(x, Channels, "Compositor reference map", t, TextDimension, "Compositor text feature");
 
         using var scope = NewDisposeScope();
         var normalized = nn.functional.instance_norm(x, eps: InstanceNormEpsilon);

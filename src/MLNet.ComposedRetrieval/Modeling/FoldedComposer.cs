@@ -108,11 +108,7 @@ internal sealed class FoldedComposer : nn.Module<Tensor, Tensor, Tensor>
     /// as <see cref="ComposedRetrievalNetwork.ComposeFromFeatures"/> in evaluation mode.</summary>
     public override Tensor forward(Tensor maps, Tensor sentences)
     {
-        TensorShape.RequireRank(maps, 4, "Reference maps", $"[B, {channels}, h, w]");
-        TensorShape.RequireSize(maps, 1, channels, "Reference maps", $"[B, {channels}, h, w]");
-        TensorShape.RequireRank(sentences, 2, "Sentence features", $"[B, {SentenceDimension}]");
-        TensorShape.RequireSize(sentences, 1, SentenceDimension, "Sentence features", $"[B, {SentenceDimension}]");
-        TensorShape.RequireSize(sentences, 0, maps.shape[0], "Sentence features", $"one row per reference map ({maps.shape[0]})");
+        ContentStyleCompositor.RequireMapsAndTexts(maps, channels, "Reference maps", sentences, SentenceDimension, "Sentence features");
 
         using var scope = NewDisposeScope();
         var batch = maps.shape[0];
