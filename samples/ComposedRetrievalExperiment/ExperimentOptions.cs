@@ -70,7 +70,7 @@ internal sealed record ExperimentOptions
           --category NAME            FashionIQ category: dress | shirt | toptee (default dress)
           --drop-missing-images      drop triplets/queries whose images are missing (default: fail, with a report)
           --max-train-triplets N     use a seeded sample of the training triplets (smoke tests)
-          --max-queries N            use a seeded sample of the evaluation queries (smoke tests)
+          --max-queries N            use a seeded sample of the evaluation queries (smoke tests; also evaluate)
           --max-gallery N            cut the gallery, keeping the queries' images (figures then differ from the protocol)
         Training:
           --epochs N                 epochs per run (default 8)

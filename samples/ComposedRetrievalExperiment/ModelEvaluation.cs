@@ -24,7 +24,10 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         TorchSharp.torch.set_num_threads(options.Threads);
         var modelPath = Path.GetFullPath(options.Model!);
         var gallery = GalleryFolder.Open(options.Gallery!, options.Split);
-        var (source, queries, resolveReference) = LoadQueries();
+        var (source, allQueries, resolveReference) = LoadQueries();
+        // The same seeded sampler as the run's --max-queries; the figures then describe the sample only.
+        var queries = CompositionDataset.Sample(allQueries, options.MaxQueries, new Random(0));
+        if (queries.Count < allQueries.Count) console.WriteLine($"  sampled {queries.Count} of {allQueries.Count} queries (--max-queries)");
         var (checkedQueries, references, report) = Resolve(queries, gallery, resolveReference);
         console.WriteLine($"  {checkedQueries.Count} queries, gallery {gallery.Ids.Count} images; {report}");
 

@@ -182,7 +182,9 @@ internal sealed class CompositionDataset
         return new CompositionDataset(name, triplets, queries, gallery, Images);
     }
 
-    private static List<T> Sample<T>(IReadOnlyList<T> items, int? count, Random random)
+    /// <summary>At most <paramref name="count"/> of <paramref name="items"/>, drawn with <paramref name="random"/>, in their
+    /// original order (all of them when <paramref name="count"/> is null or not smaller).</summary>
+    internal static List<T> Sample<T>(IReadOnlyList<T> items, int? count, Random random)
     {
         if (count is not int n || n >= items.Count) return items.ToList();
         var order = Enumerable.Range(0, items.Count).ToArray();

@@ -83,6 +83,17 @@ public sealed class EvaluateAndQueryCommandTests : IDisposable
     }
 
     [Fact]
+    public void MaxQueriesEvaluatesASeededSampleOfTheQueries()
+    {
+        var (first, console) = Evaluate("sample", "--max-queries", "3");
+        var (second, _) = Evaluate("sample-again", "--max-queries", "3");
+
+        Assert.Equal(3, first.Runs[0].QueryCount);
+        Assert.Contains($"sampled 3 of {SyntheticRows.Task.Queries.Count} queries", console);
+        Assert.Equal(first.Runs[0].Recall, second.Runs[0].Recall);
+    }
+
+    [Fact]
     public void ASplitFileRestrictsTheGallery()
     {
         var needed = SyntheticRows.Task.Queries.SelectMany(q => new[] { q.Reference, q.Target }).Distinct().ToList();
