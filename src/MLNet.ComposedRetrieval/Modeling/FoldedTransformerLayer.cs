@@ -55,7 +55,7 @@ internal sealed class FoldedTransformerLayer : nn.Module<Tensor, Tensor, Tensor>
         eval();
     }
 
-    /// <summary>Token states as rows [B·L, H] (sequence after sequence), the batch size B and the key mask
+    /// <summary>Token states as rows [B·L, H] (sequence after sequence) and the key mask
     /// [B, 1, 1, L] (bool) to the layer's output rows [B·L, H].</summary>
     public override Tensor forward(Tensor rows, Tensor keyMask)
     {

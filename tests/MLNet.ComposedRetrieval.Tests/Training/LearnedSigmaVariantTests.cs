@@ -8,11 +8,7 @@ public class LearnedSigmaVariantTests
     [Fact]
     public void TheLearnedSUsesTheGivenScalarAndReceivesTheGradientOfEq3()
     {
-        manual_seed(3);
-        var query = nn.functional.normalize(randn(6, 32, dtype: ScalarType.Float64), dim: 1) * 4;
-        var target = nn.functional.normalize(randn(6, 32, dtype: ScalarType.Float64), dim: 1) * 4;
-        var alpha = randn(6, 32, dtype: ScalarType.Float64);
-        var beta = randn(6, 32, dtype: ScalarType.Float64);
+        var (query, target, alpha, beta) = LossVariantInputs.Draw(seed: 3);
         using var learned = new LearnedSigma(CPU, initialValue: 0.4);
 
         using var result = new ComposedRetrievalLoss(new LossOptions { LearnSigma = true }, new FixedNoiseSource(alpha, beta), learned.Parameter)

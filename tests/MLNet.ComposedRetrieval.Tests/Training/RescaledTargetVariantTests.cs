@@ -8,11 +8,7 @@ public class RescaledTargetVariantTests
     [Fact]
     public void TheVariantScoresTheJitteredTargetAtTheCleanTargetsNorm()
     {
-        manual_seed(2);
-        var query = nn.functional.normalize(randn(6, 32, dtype: ScalarType.Float64), dim: 1) * 4;
-        var target = nn.functional.normalize(randn(6, 32, dtype: ScalarType.Float64), dim: 1) * 4;
-        var alpha = randn(6, 32, dtype: ScalarType.Float64);
-        var beta = randn(6, 32, dtype: ScalarType.Float64);
+        var (query, target, alpha, beta) = LossVariantInputs.Draw(seed: 2);
 
         var options = new LossOptions { RescaleAugmentedTarget = true };
         using var result = new ComposedRetrievalLoss(options, new FixedNoiseSource(alpha, beta)).Compute(query, target, epoch: 0, totalEpochs: 4);
