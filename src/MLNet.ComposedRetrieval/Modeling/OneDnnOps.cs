@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,8 +28,12 @@ internal static class OneDnnOps
 
     private static readonly Lazy<(jit.CompilationUnit? Unit, string? Failure)> Compiled = new(CompileAndCheck, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Null when the oneDNN layout works in this process; otherwise why not (found by trying it once).</summary>
-    public static string? Availability => Compiled.Value.Failure;
+    /// <summary>
+    /// Null when the oneDNN layout works in this process; otherwise why not. The host check and the switch
+    /// (<see cref="NativeFastPaths"/>) come first, so that a host where oneDNN's sum would divide by zero never runs
+    /// the self-check; only then is the layout tried once.
+    /// </summary>
+    public static string? Availability => NativeFastPaths.OneDnnLayoutBlockedReason ?? Compiled.Value.Failure;
 
     /// <summary>Whether <paramref name="tensor"/> is of the kind oneDNN's layout takes here: float32 on the CPU.</summary>
     public static bool Accepts(Tensor tensor) => tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Float32;
@@ -37,6 +42,7 @@ internal static class OneDnnOps
     /// <exception cref="InvalidOperationException">oneDNN's layout is unavailable (see <see cref="Availability"/>).</exception>
     public static Tensor ToOneDnn(Tensor dense)
     {
+        // Nets decide once, in TryUseOneDnn, through Availability; a switch flipped later leaves them as they are.
         var unit = Compiled.Value.Unit
                    ?? throw new InvalidOperationException($"oneDNN's tensor layout is unavailable in this process: {Compiled.Value.Failure}");
         return (Tensor)unit.invoke("to_onednn", dense);

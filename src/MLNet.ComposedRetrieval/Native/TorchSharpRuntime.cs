@@ -16,6 +16,8 @@ namespace MLNet.ComposedRetrieval.Native;
 /// calls. Where the system lacks that version, a patched copy (the package's file is left untouched) is written
 /// to a cache folder and loaded in its place; see the README. On systems with a new enough libstdc++, and on
 /// Windows and macOS, nothing is done. Set <c>MLNET_COMPOSED_RETRIEVAL_NATIVE_CACHE</c> to choose the folder.
+/// Before libtorch loads, it also sets <c>TORCH_CPP_LOG_LEVEL=ERROR</c> and <c>OMP_WAIT_POLICY=PASSIVE</c> unless the
+/// user set them (<see cref="LibTorchDefaults"/>).
 /// </remarks>
 public static class TorchSharpRuntime
 {
@@ -48,43 +50,48 @@ public static class TorchSharpRuntime
         {
             if (_done) return;
             _done = true;
+            var defaults = LibTorchDefaults.SetEnvironment();
             if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             {
-                Status = "nothing to do on this platform";
+                Status = "nothing to do on this platform; " + defaults;
                 return;
             }
-
-            var original = FindNativeFile(NativeFile);
-            if (original is null)
-            {
-                Status = $"{NativeFile} not found next to the application; TorchSharp will report what is missing";
-                return;
-            }
-
-            var systemLib = FindSystemLibStdCxx();
-            if (systemLib is null)
-            {
-                Status = $"system {GlibcxxRelaxation.LibStdCxx} not found; nothing patched";
-                return;
-            }
-
-            var systemVersions = ElfVersionRequirements.Parse(File.ReadAllBytes(systemLib)).DefinedVersions();
-            var bytes = File.ReadAllBytes(original);
-            var notes = new List<string>();
-            var patched = GlibcxxRelaxation.Relax(bytes, systemVersions, notes.Add);
-            if (patched is null)
-            {
-                Status = $"{original} loads as shipped";
-                return;
-            }
-
-            var target = WritePatchedCopy(original, bytes, patched);
-            PreloadDependencies(Path.GetDirectoryName(original)!);
-            _patchedHandle = NativeLibrary.Load(target);
-            NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, ResolveTorchSharp);
-            PatchedLibraryPath = target;
-            Status = $"loaded patched copy {target} ({string.Join("; ", notes)})";
+            Status = Patch() + "; " + defaults + ApplyLogLevel();
         }
+    }
+
+    /// <summary>Loads the patched copy where the system's libstdc++ needs it; says what was done.</summary>
+    private static string Patch()
+    {
+        var original = FindNativeFile(NativeFile);
+        if (original is null)
+            return $"{NativeFile} not found next to the application; TorchSharp will report what is missing";
+
+        var systemLib = FindSystemLibStdCxx();
+        if (systemLib is null)
+            return $"system {GlibcxxRelaxation.LibStdCxx} not found; nothing patched";
+
+        var systemVersions = ElfVersionRequirements.Parse(File.ReadAllBytes(systemLib)).DefinedVersions();
+        var bytes = File.ReadAllBytes(original);
+        var notes = new List<string>();
+        var patched = GlibcxxRelaxation.Relax(bytes, systemVersions, notes.Add);
+        if (patched is null)
+            return $"{original} loads as shipped";
+
+        var target = WritePatchedCopy(original, bytes, patched);
+        PreloadDependencies(Path.GetDirectoryName(original)!);
+        _patchedHandle = NativeLibrary.Load(target);
+        NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, ResolveTorchSharp);
+        PatchedLibraryPath = target;
+        return $"loaded patched copy {target} ({string.Join("; ", notes)})";
+    }
+
+    /// <summary>libc10, loaded now if TorchSharp has not loaded it yet, told to apply the log level.</summary>
+    private static string ApplyLogLevel()
+    {
+        var c10 = FindNativeFile("libc10.so");
+        return c10 is not null && NativeLibrary.TryLoad(c10, out var handle) && LibTorchDefaults.ApplyLogLevel(handle)
+            ? "" : " (libtorch's log level not applied: libc10 or its initLogging not found)";
     }
 
     private static IntPtr ResolveTorchSharp(string name, Assembly assembly, DllImportSearchPath? searchPath) =>

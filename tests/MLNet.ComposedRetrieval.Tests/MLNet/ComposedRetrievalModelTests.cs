@@ -1,5 +1,6 @@
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Native;
 using MLNet.ComposedRetrieval.Tests.Modeling;
 using static TorchSharp.torch;
 
@@ -10,12 +11,14 @@ public class ComposedRetrievalModelTests
     private const int Side = 64;
 
     /// <summary>A ResNet-18 + small text encoder model on 64 x 64 images, with non-trivial batch norms.</summary>
-    private static ComposedRetrievalModel ResNetModel(out ComposedRetrievalNetwork network)
+    private static ComposedRetrievalModel ResNetModel(out ComposedRetrievalNetwork network, ComposedRetrievalNetwork? weightsFrom = null)
     {
         manual_seed(11);
         var backbone = new ResNetBackbone(ResNetArchitecture.ResNet18, ImagePreprocessing.ImageNet224 with { Width = Side, Height = Side });
         FoldedResNetTests.RandomizeBatchNorms(backbone, seed: 12);
         network = new ComposedRetrievalNetwork(backbone, SmallEncoders.TextEncoder(), new ComposedNetworkOptions { EmbeddingDimension = 32 });
+        // Other test classes may draw from the global generator meanwhile: a second model copies the first's weights.
+        if (weightsFrom is not null) network.load_state_dict(weightsFrom.state_dict());
         return new ComposedRetrievalModel(network, new ModelDescription { EmbeddingDimension = 32, MaxTextLength = 16 }, CPU);
     }
 
@@ -54,7 +57,37 @@ public class ComposedRetrievalModelTests
         Assert.InRange(FoldedResNetTests.RelativeError(actual, expected), 0, 1e-4);
         Assert.False(actual.equal(expected).all().item<bool>(), "the model should run the folded copy, which rounds differently");
         Assert.False(network.training);
-        Assert.Equal("ResNet with batch norm folded, in oneDNN's layout", model.ImageBackboneExecution);
+        Assert.Equal(NativeFastPaths.OneDnnLayoutBlockedReason is null ? "ResNet with batch norm folded, in oneDNN's layout"
+            : "ResNet with batch norm folded, dense (oneDNN not used: " + NativeFastPaths.OneDnnLayoutBlockedReason + ")", model.ImageBackboneExecution);
+    }
+
+    /// <summary>
+    /// A host whose processor reports no cache sizes (oneDNN's sum would divide by zero there and kill the process):
+    /// the model is built without ever running oneDNN's layout, runs dense, says why, and gives the same embeddings.
+    /// </summary>
+    [Fact]
+    public void AHostWithoutCacheInformationRunsTheDensePathWithTheSameResults()
+    {
+        var images = new[] { Image(1), Image(2) };
+        string[] texts = [SmallEncoders.Sentences[0], SmallEncoders.Sentences[1]];
+        float[] Queries(ComposedRetrievalModel model)
+        {
+            var rows = new float[2 * model.EmbeddingDimension];
+            model.ComposeQueries(images, texts, rows);
+            model.EmbedImages(images, rows.AsSpan(0, 2 * model.EmbeddingDimension));
+            return rows;
+        }
+        using var usual = ResNetModel(out var network);
+        var expected = Queries(usual);
+
+        using (OneDnnHostCheck.Simulate(new CpuCacheReport("CPUID", []), new CpuCacheReport("/sys/devices/system/cpu/cpu0/cache", [])))
+        {
+            Assert.NotNull(NativeFastPaths.OneDnnLayoutBlockedReason);
+            using var dense = ResNetModel(out _, weightsFrom: network);
+            Assert.StartsWith("ResNet with batch norm folded, dense (oneDNN not used: unsafe on this host: CPUID reports no L1 data cache size",
+                dense.ImageBackboneExecution);
+            Assert.All(Queries(dense).Zip(expected), pair => Assert.Equal(pair.Second, pair.First, 1e-5f));
+        }
     }
 
     [Fact]
