@@ -51,7 +51,7 @@ internal sealed class ComposedRetrievalTrainer
         _network.to(_device);
         using var learnedSigma = _options.Loss is { UseUncertainty: true, LearnSigma: true } ? new LearnedSigma(_device) : null;
         using var optimizer = new GroupedSgd(ParameterGroups(learnedSigma), _options.LearningRate, _options.Momentum, _options.WeightDecay);
-        var schedule = new LearningRateSchedule(_options.LearningRate, _options.DecayEpochs,
+        var schedule = new LearningRateSchedule(_options.LearningRate, _options.ResolvedDecayEpochs,
             Math.Min(_options.WarmupEpochs, _options.Epochs));
         var history = new List<EpochRecord>();
         int bestEpoch = -1;
@@ -96,7 +96,7 @@ internal sealed class ComposedRetrievalTrainer
     {
         var clock = Stopwatch.StartNew();
         // Everything random in an epoch derives from (seed, epoch), so a resumed run repeats it exactly.
-        int epochSeed = HashCode.Combine(_options.Seed, epoch) & int.MaxValue;
+        int epochSeed = SeedMix.Derive(_options.Seed, epoch);
         manual_seed(epochSeed);
         var order = SampleOrder(triplets.Count, new Random(epochSeed));
         using var noise = new TorchNoiseSource((ulong)epochSeed);
@@ -188,7 +188,7 @@ internal sealed class ComposedRetrievalTrainer
     }
 
     /// <summary>Settings that must match for a checkpoint to be resumed.</summary>
-    private string Fingerprint() => $"{_options}|decay={string.Join(",", _options.DecayEpochs)}";
+    private string Fingerprint() => $"{_options}|decay={string.Join(",", _options.ResolvedDecayEpochs)}";
 
     private static string Describe(EpochRecord r)
     {
