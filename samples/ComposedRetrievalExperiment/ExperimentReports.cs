@@ -24,7 +24,7 @@ internal static class ExperimentReports
             .Set("batch size", options.BatchSize)
             .Set("learning rate", options.LearningRate)
             .Set("warm-up epochs", options.WarmupEpochs)
-            .Set("decay epochs", options.DecayEpochs.Count == 0 ? "none" : string.Join(", ", options.DecayEpochs))
+            .Set("decay epochs", options.ResolvedDecayEpochs.Count == 0 ? "none" : string.Join(", ", options.ResolvedDecayEpochs))
             .Set("gamma0", options.Gamma0).Set("w1", options.W1).Set("w2", options.W2)
             .Set("seeds", options.Seeds)
             .Set("machine", MachineDescription.Current("CPU"))

@@ -1,29 +1,32 @@
 namespace MLNet.ComposedRetrieval.Training;
 
-/// <summary>Settings of one training run (METHOD.md "Training"; defaults are the paper's code for FashionIQ,
-/// except the epoch count, which suits a CPU).</summary>
+/// <summary>Settings of one training run; the defaults are <see cref="TrainingDefaults"/>.</summary>
 internal sealed record TrainerOptions
 {
-    public int Epochs { get; init; } = 8;
+    public int Epochs { get; init; } = TrainingDefaults.Epochs;
 
     /// <summary>Triplets per batch; the last incomplete batch of an epoch is dropped (InfoNCE needs in-batch negatives).</summary>
-    public int BatchSize { get; init; } = 32;
+    public int BatchSize { get; init; } = TrainingDefaults.BatchSize;
 
     /// <summary>Sample this many triplets per epoch (a fresh seeded sample each epoch) instead of a full pass.</summary>
     public int? TripletsPerEpoch { get; init; }
 
-    public double LearningRate { get; init; } = 0.02;
-    public double Momentum { get; init; } = 0.9;
-    public double WeightDecay { get; init; } = 5e-5;
+    public double LearningRate { get; init; } = TrainingDefaults.LearningRate;
+    public double Momentum { get; init; } = TrainingDefaults.Momentum;
+    public double WeightDecay { get; init; } = TrainingDefaults.WeightDecay;
 
     /// <summary>Linear warm-up from 0.01 x lr over this many epochs (advanced every step).</summary>
-    public double WarmupEpochs { get; init; } = 5;
+    public double WarmupEpochs { get; init; } = TrainingDefaults.WarmupEpochs;
 
-    /// <summary>Epochs at which the learning rate is multiplied by 0.1.</summary>
-    public IReadOnlyList<int> DecayEpochs { get; init; } = [];
+    /// <summary>Epochs at which the learning rate is multiplied by 0.1; null for the default step
+    /// (<see cref="TrainingDefaults.DecayEpochs"/>), empty for none.</summary>
+    public IReadOnlyList<int>? DecayEpochs { get; init; }
+
+    /// <summary>The decay epochs in force: <see cref="DecayEpochs"/> or the default step.</summary>
+    public IReadOnlyList<int> ResolvedDecayEpochs => DecayEpochs ?? TrainingDefaults.DecayEpochs(Epochs, Math.Min(WarmupEpochs, Epochs));
 
     /// <summary>The pretrained text encoder trains at lr x this (METHOD.md: 0.01).</summary>
-    public double TextEncoderLearningRateMultiplier { get; init; } = 0.01;
+    public double TextEncoderLearningRateMultiplier { get; init; } = TrainingDefaults.TextEncoderLearningRateMultiplier;
 
     /// <summary>The image backbone, when fine-tuned, trains at lr x this.</summary>
     public double ImageBackboneLearningRateMultiplier { get; init; } = 1.0;

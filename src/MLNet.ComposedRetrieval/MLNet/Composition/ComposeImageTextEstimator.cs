@@ -1,6 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
+using MLNet.ComposedRetrieval.Training;
+
 namespace MLNet.ComposedRetrieval;
 
 /// <summary>
@@ -116,31 +118,35 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
         public int MaxTextLength = 64;
 
         /// <summary>Training epochs.</summary>
-        public int Epochs = 8;
+        public int Epochs = TrainingDefaults.Epochs;
 
         /// <summary>Triplets per optimiser step; also the number of in-batch negatives of InfoNCE plus one.</summary>
-        public int BatchSize = 32;
+        public int BatchSize = TrainingDefaults.BatchSize;
 
         /// <summary>Base learning rate of SGD (momentum <see cref="Momentum"/>).</summary>
-        public double LearningRate = 0.02;
+        public double LearningRate = TrainingDefaults.LearningRate;
 
         /// <summary>Train on a fresh seeded sample of this many triplets each epoch instead of all of them; null for all.</summary>
         public int? TripletsPerEpoch;
 
-        /// <summary>Linear warm-up of the learning rate from 1% over this many epochs (capped at <see cref="Epochs"/>).</summary>
-        public double WarmupEpochs = 5;
+        /// <summary>Linear warm-up of the learning rate from 1% over this many epochs (capped at <see cref="Epochs"/>).
+        /// The paper's code warms up over 5 of 60 epochs; over the default 8 epochs that is under one, so 1.</summary>
+        public double WarmupEpochs = TrainingDefaults.WarmupEpochs;
 
-        /// <summary>Epochs (from 0) at which the learning rate is multiplied by 0.1.</summary>
-        public int[] LearningRateDecayEpochs = [];
+        /// <summary>Epochs (from 0) at which the learning rate is multiplied by 0.1; empty for no decay. Null (the
+        /// default): one step at three quarters of <see cref="Epochs"/> (epoch 6 of 8: the last two epochs at a tenth of
+        /// the rate), between the paper's single step at epoch 45 of 50 and its code's steps at 35 and 42 of 60; see
+        /// docs/method.md.</summary>
+        public int[]? LearningRateDecayEpochs;
 
         /// <summary>SGD momentum.</summary>
-        public double Momentum = 0.9;
+        public double Momentum = TrainingDefaults.Momentum;
 
         /// <summary>SGD weight decay.</summary>
-        public double WeightDecay = 5e-5;
+        public double WeightDecay = TrainingDefaults.WeightDecay;
 
         /// <summary>A fine-tuned text encoder trains at the learning rate times this (the paper: 0.01).</summary>
-        public double TextEncoderLearningRateMultiplier = 0.01;
+        public double TextEncoderLearningRateMultiplier = TrainingDefaults.TextEncoderLearningRateMultiplier;
 
         /// <summary>A fine-tuned image encoder trains at the learning rate times this.</summary>
         public double ImageEncoderLearningRateMultiplier = 1.0;
@@ -189,7 +195,7 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
         internal Options Clone()
         {
             var copy = (Options)MemberwiseClone();
-            copy.LearningRateDecayEpochs = (int[])LearningRateDecayEpochs.Clone();
+            copy.LearningRateDecayEpochs = (int[]?)LearningRateDecayEpochs?.Clone();
             return copy;
         }
 
@@ -212,7 +218,6 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
             if (SmallImageEncoderInputSize < 32 || SmallImageEncoderInputSize % 8 != 0)
                 throw new ArgumentOutOfRangeException(nameof(SmallImageEncoderInputSize), SmallImageEncoderInputSize, "Must be a multiple of 8, at least 32.");
             if (WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs, "Must not be negative.");
-            if (LearningRateDecayEpochs is null) throw new ArgumentNullException(nameof(LearningRateDecayEpochs));
             if (ValidationGallery is not null && ValidationSet is null)
                 throw new ArgumentException($"{nameof(ValidationGallery)} is set but {nameof(ValidationSet)} is not.", nameof(ValidationGallery));
         }
