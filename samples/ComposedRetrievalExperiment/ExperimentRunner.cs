@@ -36,7 +36,7 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
 
         console.WriteLine($"Caching frozen features under {options.CacheFolder} ...");
         var imageMaps = FrozenEncoderFeatures.CacheImageMaps(backbone, dataset.AllImageIds(), id => ImageDecoder.Decode(dataset.ResolveImage(id)),
-            options.CacheFolder, CPU, batchSize: 32, _progress, Log, cancellationToken);
+            options.CacheFolder, CPU, FrozenEncoderFeatures.DefaultImageBatchSize, _progress, Log, cancellationToken);
         var texts = dataset.TrainTriplets.Select(t => t.ModificationText).Concat(dataset.EvalQueries.Select(q => q.ModificationText));
         var textFeatures = FrozenEncoderFeatures.CacheTextFeatures(textEncoder, texts, options.CacheFolder,
             progress: _progress, log: Log, cancellationToken: cancellationToken);

@@ -17,7 +17,7 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "latency-variants"];
+    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "latency-variants", "feature-cache"];
 
     public static int Run(string[] args)
     {
@@ -97,6 +97,13 @@ internal static class HarnessCommand
                     if (Dataset(options) is { } indexingData)
                         Console.WriteLine(QuerySection.RunIndexing(indexingData, IntList(options, "indexing-images", [512])[0], IntList(options, "indexing-batch", [128])[0],
                             IntList(options, "folding-batch", [32])[0]));
+                    break;
+                case "feature-cache":
+                    Console.WriteLine("## (c) Frozen-feature cache (decode, preprocess, ResNet-18 layer4 maps, write)");
+                    Console.WriteLine();
+                    if (Dataset(options) is { } cacheData)
+                        Console.WriteLine(FeatureCacheSection.Run(cacheData, IntList(options, "cache-images", [512])[0],
+                            IntList(options, "cache-batches", [32, 64]), repeats > 0 ? repeats : 3));
                     break;
             }
         }

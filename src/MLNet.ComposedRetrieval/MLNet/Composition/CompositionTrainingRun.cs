@@ -148,7 +148,7 @@ internal sealed class CompositionTrainingRun
         FeatureCache? imageCache = null, textCache = null;
         if (!o.ImageEncoderTrained)
         {
-            imageCache = FrozenEncoderFeatures.CacheImageMaps(backbone, images.Ids, images.Get, cacheRoot, device, FeatureBatchSize, progress,
+            imageCache = FrozenEncoderFeatures.CacheImageMaps(backbone, images.Ids, images.Get, cacheRoot, device, FrozenEncoderFeatures.DefaultImageBatchSize, progress,
                 log: message => channel.Info(MessageSensitivity.None, message));
         }
         if (!o.TextEncoderTrained)
