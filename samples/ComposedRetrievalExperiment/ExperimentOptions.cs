@@ -29,7 +29,7 @@ internal sealed record ExperimentOptions
     public double Gamma0 { get; init; } = 1;
     public double W1 { get; init; } = 1;
     public double W2 { get; init; } = 1;
-    public IReadOnlyList<int> Seeds { get; init; } = [1, 2];
+    public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3];
     public IReadOnlyList<string> Methods { get; init; } = ["baseline", "uncertainty"];
     public string Backbone { get; init; } = "resnet18";
     public bool Layer4StrideOne { get; init; }
@@ -87,7 +87,7 @@ internal sealed record ExperimentOptions
                                      scaled to 8 epochs that is one step between epochs 5 and 7, and 6 is what the
                                      independent PyTorch reference of this benchmark ran; none = constant lr)
           --gamma0 X --w1 X --w2 X   uncertainty settings (defaults 1, 1, 1)
-          --seeds A,B,...            one run per seed and method (default 1,2)
+          --seeds A,B,...            one run per seed and method (default 1,2,3)
           --methods A,B              baseline, uncertainty (default both); two variants, not the paper's:
                                      uncertainty-rescaled rescales the jittered targets to the clean norm,
                                      uncertainty-learned-s learns s instead of pinning it to std(f_aug)

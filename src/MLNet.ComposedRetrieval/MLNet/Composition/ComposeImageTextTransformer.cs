@@ -65,6 +65,10 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     /// <summary>The text encoder the model uses.</summary>
     public TextEncoderArchitecture TextEncoder => Model.Description.TextEncoder;
 
+    /// <summary>How the image encoder runs at inference here, and why: for a ResNet, batch norm folded and in oneDNN's
+    /// tensor layout, or dense where the host check or <see cref="Native.NativeFastPaths"/> rules that out.</summary>
+    public string ImageEncoderExecution => Model.ImageBackboneExecution;
+
     /// <summary>What each training epoch did (loss terms, learning rate, validation recall).</summary>
     public IReadOnlyList<EpochRecord> TrainingHistory { get; }
 
