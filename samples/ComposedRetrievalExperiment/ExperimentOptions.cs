@@ -35,6 +35,8 @@ internal sealed record ExperimentOptions
     public bool Layer4StrideOne { get; init; }
     public bool FineTuneImage { get; init; }
     public bool FineTuneText { get; init; }
+    public double TextDropout { get; init; }
+    public bool PlainStyleLinears { get; init; }
     public bool DropMissingImages { get; init; }
     public int? MaxTrainTriplets { get; init; }
     public int? MaxQueries { get; init; }
@@ -87,6 +89,9 @@ internal sealed record ExperimentOptions
                                      scaled to 8 epochs that is one step between epochs 5 and 7, and 6 is what the
                                      independent PyTorch reference of this benchmark ran; none = constant lr)
           --gamma0 X --w1 X --w2 X   uncertainty settings (defaults 1, 1, 1)
+          --text-dropout P           dropout after the text projection while training (default 0; the paper's
+                                     Table 3 tries 0.2 and 0.5 on the baseline)
+          --plain-style-linears      plain linears in the style module instead of the method's equalised ones
           --seeds A,B,...            one run per seed and method (default 1,2,3)
           --methods A,B              baseline, uncertainty (default both); two variants, not the paper's:
                                      uncertainty-rescaled rescales the jittered targets to the clean norm,
@@ -160,6 +165,8 @@ internal sealed record ExperimentOptions
                 "--layer4-stride-one" => options with { Layer4StrideOne = true },
                 "--fine-tune-image" => options with { FineTuneImage = true },
                 "--fine-tune-text" => options with { FineTuneText = true },
+                "--text-dropout" => options with { TextDropout = Real(Value(), name) },
+                "--plain-style-linears" => options with { PlainStyleLinears = true },
                 "--output" => options with { Output = Value() },
                 "--cache" => options with { CacheFolder = Value() },
                 "--grid-queries" => options with { GridQueries = Int(Value(), name) },
@@ -208,6 +215,7 @@ internal sealed record ExperimentOptions
                 throw new ArgumentException($"query searches one gallery: give one --gallery-precision, not {string.Join(",", GalleryPrecisions)}.");
         }
         if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}.");
+        if (!(TextDropout >= 0 && TextDropout < 1)) throw new ArgumentException($"--text-dropout must be in [0, 1), got {TextDropout}.");
         if (GalleryPrecisions.Count == 0) throw new ArgumentException("--gallery-precision needs at least one of single, half, int8.");
     }
 

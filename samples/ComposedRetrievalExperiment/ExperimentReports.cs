@@ -26,6 +26,8 @@ internal static class ExperimentReports
             .Set("warm-up epochs", options.WarmupEpochs)
             .Set("decay epochs", options.ResolvedDecayEpochs.Count == 0 ? "none" : string.Join(", ", options.ResolvedDecayEpochs))
             .Set("gamma0", options.Gamma0).Set("w1", options.W1).Set("w2", options.W2)
+            .Set("text dropout", options.TextDropout)
+            .Set("style linears", options.PlainStyleLinears ? "plain" : "equalised")
             .Set("seeds", options.Seeds)
             .Set("machine", MachineDescription.Current("CPU"))
             .Set("torch threads", options.Threads)

@@ -88,6 +88,7 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
             ImageEncoder = ImageEncoderArchitecture.ResNet18, TextEncoder = TextEncoderArchitecture.MiniLM,
             Layer4StrideOne = options.Layer4StrideOne,
             ImageEncoderFineTuned = options.FineTuneImage, TextEncoderFineTuned = options.FineTuneText,
+            TextDropout = options.TextDropout, EqualizedStyleLinears = !options.PlainStyleLinears,
         };
         (var backbone, description) = EncoderFactory.CreateForTraining(description);
         (var text, _description) = EncoderFactory.CreateForTraining(description, trainingTexts: []);

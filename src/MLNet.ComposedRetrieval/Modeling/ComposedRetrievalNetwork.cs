@@ -58,8 +58,8 @@ internal sealed class ComposedRetrievalNetwork : nn.Module
         TextFeatureDimension = textFeatureDimension;
         this.imageBackbone = imageBackbone;
         this.textEncoder = textEncoder;
-        textProjection = new TextProjection(textFeatureDimension, Options.EmbeddingDimension);
-        compositor = new ContentStyleCompositor(backboneChannels, Options.EmbeddingDimension, Options.Heads);
+        textProjection = new TextProjection(textFeatureDimension, Options.EmbeddingDimension, Options.TextDropout);
+        compositor = new ContentStyleCompositor(backboneChannels, Options.EmbeddingDimension, Options.Heads, Options.EqualizedStyleLinears);
         imageHead = new ImageEmbeddingHead(backboneChannels, Options.EmbeddingDimension, Options.NormScale);
         RegisterComponents();
     }

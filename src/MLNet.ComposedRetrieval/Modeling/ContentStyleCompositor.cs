@@ -30,7 +30,9 @@ internal sealed class ContentStyleCompositor : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="channels">C, the channels of the reference map.</param>
     /// <param name="textDimension">D, the width of the text feature.</param>
     /// <param name="heads">Attention heads (8 in the paper); must divide <paramref name="channels"/>.</param>
-    public ContentStyleCompositor(int channels, int textDimension, int heads = 8) : base(nameof(ContentStyleCompositor))
+    /// <param name="equalizedStyleLinears">The style module's linears with an equalised learning rate (the method's);
+    /// false for plain linears (an ablation).</param>
+    public ContentStyleCompositor(int channels, int textDimension, int heads = 8, bool equalizedStyleLinears = true) : base(nameof(ContentStyleCompositor))
     {
         Channels = channels;
         TextDimension = textDimension;
@@ -38,7 +40,7 @@ internal sealed class ContentStyleCompositor : nn.Module<Tensor, Tensor, Tensor>
         attention1 = new CompositorAttention(channels, textDimension, heads);
         attention2 = new CompositorAttention(channels, textDimension, heads);
         residualWeights = nn.Parameter(ones(2));
-        style = new StyleModulation(channels, textDimension);
+        style = new StyleModulation(channels, textDimension, equalizedStyleLinears);
         RegisterComponents();
     }
 

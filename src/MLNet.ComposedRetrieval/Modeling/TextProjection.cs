@@ -4,9 +4,9 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
-/// Maps the text encoder's sentence feature to the compositor's text width (METHOD.md "Network", text
-/// encoder): BatchNorm1d, then Linear. Deliberately not normalised: the compositor's style module reads the
-/// magnitude of t.
+/// Maps the text encoder's sentence feature to the compositor's text width (docs/method.md, text encoder):
+/// BatchNorm1d, then Linear, then (an ablation, off by default) dropout while training. Deliberately not normalised:
+/// the compositor's style module reads the magnitude of t.
 /// </summary>
 /// <remarks>In training mode BatchNorm1d needs more than one sentence per batch.</remarks>
 internal sealed class TextProjection : nn.Module<Tensor, Tensor>
@@ -16,8 +16,11 @@ internal sealed class TextProjection : nn.Module<Tensor, Tensor>
 
     /// <param name="inDimension">Width of the raw sentence feature (384 for MiniLM, 768 for RoBERTa-base).</param>
     /// <param name="outDimension">Width of t as the compositor sees it (D = 512 in the paper).</param>
-    public TextProjection(int inDimension, int outDimension) : base(nameof(TextProjection))
+    /// <param name="dropout">Dropout rate after the linear while training; 0 for none.</param>
+    public TextProjection(int inDimension, int outDimension, double dropout = 0) : base(nameof(TextProjection))
     {
+        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "The text dropout rate must be in [0, 1).");
+        Dropout = dropout;
         ArgumentOutOfRangeException.ThrowIfLessThan(inDimension, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outDimension, 1);
         InDimension = inDimension;
@@ -33,8 +36,11 @@ internal sealed class TextProjection : nn.Module<Tensor, Tensor>
     /// <summary>Width of the projected feature.</summary>
     public int OutDimension { get; }
 
+    /// <summary>The dropout rate after the linear while training (0: none).</summary>
+    public double Dropout { get; }
+
     /// <summary>
-    /// The affine map this projection computes in evaluation mode, t = W' s + b', with the batch norm's running
+    /// The affine map this projection computes in evaluation mode (where dropout is off), t = W' s + b', with the batch norm's running
     /// statistics and affine parameters folded into the linear: float64 copies [out, in] and [out], for inference
     /// snapshots (<see cref="FoldedComposer"/>).
     /// </summary>
@@ -59,6 +65,8 @@ internal sealed class TextProjection : nn.Module<Tensor, Tensor>
         TensorShape.RequireRank(sentenceFeature, 2, "Text projection input", $"[B, {InDimension}]");
         TensorShape.RequireSize(sentenceFeature, 1, InDimension, "Text projection input", $"[B, {InDimension}]");
         using var scope = NewDisposeScope();
-        return linear.forward(norm.forward(sentenceFeature)).MoveToOuterDisposeScope();
+        var projected = linear.forward(norm.forward(sentenceFeature));
+        if (Dropout > 0) projected = nn.functional.dropout(projected, Dropout, training);
+        return projected.MoveToOuterDisposeScope();
     }
 }

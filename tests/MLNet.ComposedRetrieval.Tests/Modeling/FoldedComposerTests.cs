@@ -53,6 +53,20 @@ public class FoldedComposerTests
         Assert.InRange(FoldedResNetTests.RelativeError(actual, expected), 0, 1e-5);
     }
 
+    /// <summary>The ablations fold too: plain style linears (no equalising scale), text dropout (off in evaluation).</summary>
+    [Fact]
+    public void MatchesComposeFromFeaturesWithPlainStyleLinearsAndTextDropout()
+    {
+        using var scope = NewDisposeScope();
+        var options = new ComposedNetworkOptions { EmbeddingDimension = 32, Heads = 4, EqualizedStyleLinears = false, TextDropout = 0.5 };
+        using var network = RandomizedNetwork(64, 48, options, seed: 14);
+        using var folded = network.FoldComposer();
+        using var inference = inference_mode();
+        var (maps, sentences) = (Maps(3, 64, 4, 4), randn(3, 48));
+
+        Assert.InRange(FoldedResNetTests.RelativeError(folded.forward(maps, sentences), network.ComposeFromFeatures(maps, sentences)), 0, 1e-5);
+    }
+
     [Fact]
     public void MatchesComposeFromFeaturesInFloat64ToRounding()
     {

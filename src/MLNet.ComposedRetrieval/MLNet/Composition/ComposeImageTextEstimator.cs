@@ -114,6 +114,14 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
         /// <summary>D, the width of every embedding (512 in the paper).</summary>
         public int EmbeddingDimension = 512;
 
+        /// <summary>Dropout rate after the text projection while training; 0 (the method's) for none. The paper's
+        /// Table 3 tries it on the InfoNCE baseline as a simpler regulariser than the uncertainty loss.</summary>
+        public double TextDropout;
+
+        /// <summary>The compositor's style linears with an equalised learning rate, as the method's code has them
+        /// (default); false for plain linears.</summary>
+        public bool EqualizedStyleLinears = true;
+
         /// <summary>Tokens kept per text, special tokens included; longer texts are cut.</summary>
         public int MaxTextLength = 64;
 
@@ -217,6 +225,7 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
             if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Must be positive.");
             if (SmallImageEncoderInputSize < 32 || SmallImageEncoderInputSize % 8 != 0)
                 throw new ArgumentOutOfRangeException(nameof(SmallImageEncoderInputSize), SmallImageEncoderInputSize, "Must be a multiple of 8, at least 32.");
+            if (!(TextDropout >= 0 && TextDropout < 1)) throw new ArgumentOutOfRangeException(nameof(TextDropout), TextDropout, "Must be in [0, 1).");
             if (WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs, "Must not be negative.");
             if (ValidationGallery is not null && ValidationSet is null)
                 throw new ArgumentException($"{nameof(ValidationGallery)} is set but {nameof(ValidationSet)} is not.", nameof(ValidationGallery));

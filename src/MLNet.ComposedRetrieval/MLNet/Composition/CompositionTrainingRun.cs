@@ -50,7 +50,7 @@ internal sealed class CompositionTrainingRun
         {
             ImageEncoder = o.ImageEncoder, TextEncoder = o.TextEncoder, Layer4StrideOne = o.Layer4StrideOne,
             SmallImageInputSize = o.SmallImageEncoderInputSize, MaxTextLength = o.MaxTextLength,
-            EmbeddingDimension = o.EmbeddingDimension,
+            EmbeddingDimension = o.EmbeddingDimension, TextDropout = o.TextDropout, EqualizedStyleLinears = o.EqualizedStyleLinears,
             ImageEncoderFineTuned = o.ImageEncoderTrained, TextEncoderFineTuned = o.TextEncoderTrained,
         };
         (var backbone, description) = EncoderFactory.CreateForTraining(description);

@@ -50,6 +50,10 @@ internal sealed record ModelDescription
     public double NormScale { get; init; } = 4;
     public int CompositorHeads { get; init; } = 8;
 
+    /// <summary>Ablations of the upper network (absent from older files: the method's settings).</summary>
+    public double TextDropout { get; init; }
+    public bool EqualizedStyleLinears { get; init; } = true;
+
     /// <summary>How images are prepared for the image encoder (the mean image, if any, travels with the tensors).</summary>
     public PreprocessingDescription Preprocessing { get; init; } = new();
 
@@ -57,6 +61,7 @@ internal sealed record ModelDescription
     public ComposedNetworkOptions NetworkOptions => new()
     {
         EmbeddingDimension = EmbeddingDimension, NormScale = NormScale, Heads = CompositorHeads,
+        TextDropout = TextDropout, EqualizedStyleLinears = EqualizedStyleLinears,
     };
 }
 
