@@ -48,8 +48,8 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
             using var index = new GalleryIndex(gallery.Ids, galleryEmbeddings, precision: precision);
             var rankings = index.Search(queryEmbeddings, ExperimentRunner.Ks.Max(),
                 checkedQueries.Select(q => (string?)GalleryFolder.IdOf(q.ReferenceImageId)).ToList());
-            var recall = RecallAtK.Compute(rankings, checkedQueries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList(),
-                ExperimentRunner.Ks, index.Count);
+            var targets = checkedQueries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList();
+            var recall = RecallAtK.Compute(rankings, targets, ExperimentRunner.Ks, index.Count, GalleryCoverage.Check(targets, index.Contains));
             // The default keeps the method's own name; other precisions (or several) name theirs.
             var label = options.GalleryPrecisions is [GalleryPrecision.Single] ? method : $"{method} ({PrecisionName(precision)} gallery)";
             console.WriteLine($"{Path.GetFileName(modelPath)}, {PrecisionName(precision)} gallery ({index.StoredBytes / 1e6:F1} MB): {recall}");
