@@ -121,6 +121,10 @@ internal sealed record ExperimentOptions
                                      measures the recall each costs), query one
           --cache DIR                gallery embeddings are cached (float32) under DIR/gallery-embeddings, keyed on the model
                                      file's checksum and each image file's path, size and time: a second call reuses them
+
+        Exit codes: 0 done; 1 failed (one line on stderr; MLNET_CR_STACK_TRACE=1 adds the stack trace of an unexpected
+        error); 2 bad options; 130 cancelled (Ctrl+C). Images larger than MLNET_CR_MAX_IMAGE_BYTES (default 256 MiB) or
+        MLNET_CR_MAX_IMAGE_PIXELS (default 100,000,000) are refused with an error naming the file.
         """;
 
     public static ExperimentOptions Parse(string[] args)

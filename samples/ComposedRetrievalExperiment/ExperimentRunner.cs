@@ -73,7 +73,8 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         var dataset = CompositionDatasets.Load(options.Data, options.Format, options.ImageRoot, options.Category);
         if (options.MaxTrainTriplets is not null || options.MaxQueries is not null || options.MaxGallery is not null)
             dataset = dataset.Subset(options.MaxTrainTriplets, options.MaxQueries, options.MaxGallery, seed: 0);
-        var checkedSet = dataset.EnsureImages(options.DropMissingImages ? MissingImagePolicy.Drop : MissingImagePolicy.Fail, out var report);
+        var checkedSet = dataset.EnsureImages(options.DropMissingImages ? MissingImagePolicy.Drop : MissingImagePolicy.Fail, out var report,
+            remedy: CommandLine.MissingImagesRemedy);
         console.WriteLine($"  {dataset.Name}: {checkedSet.TrainTriplets.Count} train triplets, {checkedSet.EvalQueries.Count} queries, " +
                           $"gallery {checkedSet.GalleryImageIds.Count}; {report}");
         return checkedSet;

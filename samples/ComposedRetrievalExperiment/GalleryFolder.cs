@@ -39,7 +39,8 @@ internal sealed class GalleryFolder
 
     /// <summary>Lists the images of <paramref name="folder"/>, restricted to the ids in <paramref name="splitFile"/> if given.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="InvalidDataException">Two files share an id, the folder holds no image, or the split file is unreadable.</exception>
+    /// <exception cref="InvalidDataException">Two files share an id, the folder holds no image, the split file is unreadable,
+    /// or it lists none of the folder's images.</exception>
     public static GalleryFolder Open(string folder, string? splitFile = null)
     {
         var root = Path.GetFullPath(folder);
@@ -63,6 +64,9 @@ internal sealed class GalleryFolder
             if (files.ContainsKey(id)) ids.Add(id);
             else missing.Add(new MissingImage(id, Path.Combine(root, id + ".*"), "missing (listed by the split file)"));
         }
+        if (ids.Count == 0)
+            throw new InvalidDataException($"Split file '{Path.GetFullPath(splitFile)}' lists none of the {files.Count} images in gallery folder '{root}' " +
+                $"(it lists {missing.Count} ids, e.g. '{missing[0].ImageId}'): the gallery would be empty.");
         return new GalleryFolder(root, files, ids, missing);
     }
 

@@ -14,7 +14,7 @@ internal sealed class GalleryQuery(ExperimentOptions options, TextWriter console
     public IReadOnlyList<SearchResult> Run(CancellationToken cancellationToken = default)
     {
         set_num_threads(options.Threads);
-        var modelPath = Path.GetFullPath(options.Model!);
+        var modelPath = ModelEvaluation.ExistingModel(options.Model!);
         var imagePath = Path.GetFullPath(options.Image!);
         if (!File.Exists(imagePath)) throw new FileNotFoundException($"Query image '{imagePath}' does not exist.", imagePath);
         var gallery = GalleryFolder.Open(options.Gallery!, options.Split);

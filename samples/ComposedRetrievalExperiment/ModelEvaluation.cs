@@ -22,9 +22,11 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
     {
         var clock = Stopwatch.StartNew();
         TorchSharp.torch.set_num_threads(options.Threads);
-        var modelPath = Path.GetFullPath(options.Model!);
+        // Everything cheap is checked before the model is loaded and the gallery embedded (minutes on a large gallery).
+        var modelPath = ExistingModel(options.Model!);
         var gallery = GalleryFolder.Open(options.Gallery!, options.Split);
         var (source, allQueries, resolveReference) = LoadQueries();
+        if (allQueries.Count == 0) throw new InvalidDataException($"{source} holds no queries: nothing to evaluate.");
         // The same seeded sampler as the run's --max-queries; the figures then describe the sample only.
         var queries = CompositionDataset.Sample(allQueries, options.MaxQueries, new Random(0));
         if (queries.Count < allQueries.Count) console.WriteLine($"  sampled {queries.Count} of {allQueries.Count} queries (--max-queries)");
@@ -48,8 +50,8 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
             using var index = new GalleryIndex(gallery.Ids, galleryEmbeddings, precision: precision);
             var rankings = index.Search(queryEmbeddings, ExperimentRunner.Ks.Max(),
                 checkedQueries.Select(q => (string?)GalleryFolder.IdOf(q.ReferenceImageId)).ToList());
-            var recall = RecallAtK.Compute(rankings, checkedQueries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList(),
-                ExperimentRunner.Ks, index.Count);
+            var targets = checkedQueries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList();
+            var recall = RecallAtK.Compute(rankings, targets, ExperimentRunner.Ks, index.Count, GalleryCoverage.Check(targets, index.Contains));
             // The default keeps the method's own name; other precisions (or several) name theirs.
             var label = options.GalleryPrecisions is [GalleryPrecision.Single] ? method : $"{method} ({PrecisionName(precision)} gallery)";
             console.WriteLine($"{Path.GetFileName(modelPath)}, {PrecisionName(precision)} gallery ({index.StoredBytes / 1e6:F1} MB): {recall}");
@@ -87,6 +89,13 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
     }
 
     private void Log(string message) => console.WriteLine("  " + message);
+
+    /// <summary>The full path of the model file, which must exist.</summary>
+    internal static string ExistingModel(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return File.Exists(full) ? full : throw new FileNotFoundException($"Model file '{full}' does not exist (--model).", full);
+    }
 
     /// <summary>
     /// How closely <paramref name="rankings"/> follow <paramref name="reference"/> (the float32 gallery's): the share of
@@ -166,12 +175,12 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
 
         var report = new MissingImagesReport($"{queries.Count} queries on {gallery.Root}", gallery.Locator, checkedImages.Count, missing);
         if (!report.HasMissing) return (kept, referencePaths, report);
-        if (!options.DropMissingImages) throw new MissingImagesException(report);
+        if (!options.DropMissingImages) throw new MissingImagesException(report, CommandLine.MissingImagesRemedy);
         report = new MissingImagesReport(report.DatasetName, report.Images, report.CheckedImageCount, missing)
         {
             DroppedQueries = droppedQueries, DroppedQueryTargets = droppedTargets, DroppedGalleryImages = gallery.MissingImages.Count,
         };
-        if (kept.Count == 0) throw new MissingImagesException(report);
+        if (kept.Count == 0) throw new MissingImagesException(report, "Every query needs a missing image: nothing is left to evaluate.");
         return (kept, referencePaths, report);
     }
 

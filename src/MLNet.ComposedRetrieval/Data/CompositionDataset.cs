@@ -107,13 +107,13 @@ internal sealed class CompositionDataset
     /// Checks the image files and applies <paramref name="policy"/>: with <see cref="MissingImagePolicy.Fail"/>
     /// throws a <see cref="MissingImagesException"/> if any is missing; with <see cref="MissingImagePolicy.Drop"/>
     /// returns the dataset without what needs them (the report counts what was dropped). Returns this dataset
-    /// when nothing is missing.
+    /// when nothing is missing. <paramref name="remedy"/> replaces the exception's advice (a command line names its flag).
     /// </summary>
-    public CompositionDataset EnsureImages(MissingImagePolicy policy, out MissingImagesReport report, int maxExamples = 5)
+    public CompositionDataset EnsureImages(MissingImagePolicy policy, out MissingImagesReport report, int maxExamples = 5, string? remedy = null)
     {
         report = CheckImages(maxExamples);
         if (!report.HasMissing) return this;
-        if (policy == MissingImagePolicy.Fail) throw new MissingImagesException(report);
+        if (policy == MissingImagePolicy.Fail) throw new MissingImagesException(report, remedy);
 
         var missing = report.MissingImages.Select(m => m.ImageId).ToHashSet(StringComparer.Ordinal);
         var triplets = TrainTriplets

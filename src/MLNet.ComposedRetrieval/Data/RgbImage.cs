@@ -31,29 +31,24 @@ internal sealed class RgbImage
     /// <summary>R, G, B bytes of pixel (x, y) at <c>3 * (y * Width + x)</c>.</summary>
     public byte[] Rgb { get; }
 
-    /// <summary>Copies the colour channels of an ML.NET image (alpha is dropped, as PIL's <c>convert("RGB")</c> does).</summary>
+    /// <summary>The pixels of an ML.NET image, through the conversion decoded files take
+    /// (<see cref="SkiaPixels.CompositeOverWhite"/>): its pixels are taken as premultiplied, as <c>LoadImages</c> decodes
+    /// them, and composited over white; opaque pixels keep their colour.</summary>
     public static RgbImage FromMLImage(MLImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        (int r, int b) = image.PixelFormat switch
+        (int red, int blue) = image.PixelFormat switch
         {
             MLPixelFormat.Rgba32 => (0, 2),
             MLPixelFormat.Bgra32 => (2, 0),
             var other => throw new ArgumentException($"MLImage pixel format {other} is not supported; expected Rgba32 or Bgra32.", nameof(image)),
         };
         var source = image.Pixels;
-        int count = image.Width * image.Height;
+        long count = (long)image.Width * image.Height;
         if (source.Length != count * 4)
             throw new ArgumentException(
                 $"MLImage of {image.Width} x {image.Height} holds {source.Length} bytes, expected {count * 4} (4 per pixel).", nameof(image));
-        var rgb = new byte[count * 3];
-        for (int i = 0, s = 0, d = 0; i < count; i++, s += 4, d += 3)
-        {
-            rgb[d] = source[s + r];
-            rgb[d + 1] = source[s + 1];
-            rgb[d + 2] = source[s + b];
-        }
-        return new RgbImage(image.Width, image.Height, rgb);
+        return SkiaPixels.CompositeOverWhite(source, image.Width, image.Height, image.Width * 4, red, blue);
     }
 
     /// <summary>The image mirrored left to right (training augmentation).</summary>

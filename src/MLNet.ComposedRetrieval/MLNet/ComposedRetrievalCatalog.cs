@@ -75,7 +75,9 @@ public static class ComposedRetrievalCatalog
 
     /// <summary>
     /// Recall@K of embedded queries against an embedded gallery, with the paper's protocol: score = dot product, each
-    /// query's reference image removed from its ranking, a hit at K when any target is in the top K.
+    /// query's reference image removed from its ranking, a hit at K when any target is in the top K. A query none of
+    /// whose targets is in the gallery is a miss at every K: such queries are counted in
+    /// <see cref="RecallAtKMetrics.QueriesWithoutGalleryTarget"/> and a warning goes to the MLContext's log.
     /// </summary>
     /// <param name="catalog">The ranking catalog.</param>
     /// <param name="queries">Query rows with a query embedding (from the ComposeImageText transformer), the target ids
@@ -104,7 +106,7 @@ public static class ComposedRetrievalCatalog
         GalleryPrecision galleryPrecision = GalleryPrecision.Single)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return RecallAtKEvaluation.Evaluate(queries, gallery, targetImageIdsColumnName, referenceImageIdColumnName,
+        return RecallAtKEvaluation.Evaluate(Environment(catalog).Register("EvaluateRecallAtK"), queries, gallery, targetImageIdsColumnName, referenceImageIdColumnName,
             queryEmbeddingColumnName, galleryImageIdColumnName, galleryEmbeddingColumnName, ks, targetIdSeparator, galleryPrecision);
     }
 
@@ -117,6 +119,9 @@ public static class ComposedRetrievalCatalog
         return ComposeImageTextTransformer.Load(
             ComponentEnvironment.FromCatalog(catalog, "ComposeImageTextTransformer.Load(mlContext, path)"), path);
     }
+
+    private static ComponentEnvironment Environment(RankingCatalog catalog) =>
+        ComponentEnvironment.FromCatalog(catalog, "mlContext.Ranking.EvaluateRecallAtK on an ML.NET version this package supports");
 
     private static ComponentEnvironment Environment(TransformsCatalog catalog) =>
         ComponentEnvironment.FromCatalog(catalog, "new ComposeImageTextEstimator(mlContext, options)");

@@ -21,8 +21,8 @@ internal static class MarkdownReport
         if (comparisons.Length > 0)
         {
             text.AppendLine($"## Against the {MethodNames.Baseline}").AppendLine();
-            text.AppendLine("Difference of mean Recall@K in points; a method beats the baseline at K when the difference " +
-                            "exceeds the larger seed spread (max - min) of the two.").AppendLine();
+            text.AppendLine("Difference of mean Recall@K in points; a method beats the baseline at K when both ran at least " +
+                            $"{MethodComparison.MinimumSeeds} seeds and the difference exceeds the larger seed spread (max - min) of the two.").AppendLine();
             text.Append(comparisons).AppendLine();
         }
         text.AppendLine("## Runs").AppendLine();
@@ -74,7 +74,8 @@ internal static class MarkdownReport
         foreach (var row in rows)
         {
             var difference = (row.Difference >= 0 ? "+" : "") + ReportFormat.Recall(row.Difference);
-            text.AppendLine($"| {Cell(row.Method)} | {row.K} | {difference} | {ReportFormat.Recall(row.LargerSpread)} | {(row.Beats ? "yes" : "no")} |");
+            var verdict = row.Beats ? "yes" : row.EnoughSeeds ? "no" : $"undecided ({row.FewerSeeds} seed; needs {MethodComparison.MinimumSeeds})";
+            text.AppendLine($"| {Cell(row.Method)} | {row.K} | {difference} | {ReportFormat.Recall(row.LargerSpread)} | {verdict} |");
         }
         return text.ToString();
     }

@@ -23,7 +23,7 @@ internal static class RecallAtK
         var sortedKs = ValidKs(ks);
         if (queries.dim() < 1 || queries.shape[0] == 0) throw new ArgumentException("There are no queries to score.", nameof(queries));
         var rankings = index.Search(queries, sortedKs[^1], referenceIds);
-        return Compute(rankings, targetIds, sortedKs, index.Count);
+        return Compute(rankings, targetIds, sortedKs, index.Count, GalleryCoverage.Check(targetIds, index.Contains));
     }
 
     /// <summary>Scores given rankings (already without each query's reference image).</summary>
@@ -32,8 +32,9 @@ internal static class RecallAtK
     /// <param name="targetIds">Per query, the ids of its correct images (at least one).</param>
     /// <param name="ks">The K values.</param>
     /// <param name="gallerySize">The number of gallery images ranked.</param>
+    /// <param name="coverage">Which targets the gallery lacks (<see cref="GalleryCoverage.Check"/>), if known.</param>
     public static RecallAtKResult Compute(IReadOnlyList<GalleryRanking> rankings,
-        IReadOnlyList<IReadOnlyCollection<string>> targetIds, IReadOnlyList<int> ks, int gallerySize)
+        IReadOnlyList<IReadOnlyCollection<string>> targetIds, IReadOnlyList<int> ks, int gallerySize, GalleryCoverage? coverage = null)
     {
         ArgumentNullException.ThrowIfNull(rankings);
         ArgumentNullException.ThrowIfNull(targetIds);
@@ -60,7 +61,7 @@ internal static class RecallAtK
         }
 
         var recalls = hits.Select(h => 100.0 * h / rankings.Count).ToArray();
-        return new RecallAtKResult(sortedKs, recalls, rankings.Count, gallerySize);
+        return new RecallAtKResult(sortedKs, recalls, rankings.Count, gallerySize, coverage);
     }
 
     /// <summary>The 0-based rank of the first target in the ranking, or int.MaxValue if none is there.</summary>

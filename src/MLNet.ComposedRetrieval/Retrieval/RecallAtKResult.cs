@@ -3,8 +3,9 @@ namespace MLNet.ComposedRetrieval.Retrieval;
 /// <summary>Recall@K for several K over one query set (see <see cref="RecallAtK"/>).</summary>
 internal sealed class RecallAtKResult
 {
-    internal RecallAtKResult(int[] ks, double[] recalls, int queryCount, int gallerySize)
+    internal RecallAtKResult(int[] ks, double[] recalls, int queryCount, int gallerySize, GalleryCoverage? coverage = null)
     {
+        Coverage = coverage ?? GalleryCoverage.Unknown;
         Ks = Array.AsReadOnly(ks);
         Recalls = Array.AsReadOnly(recalls);
         QueryCount = queryCount;
@@ -23,6 +24,9 @@ internal sealed class RecallAtKResult
     /// <summary>How many images the gallery holds.</summary>
     public int GallerySize { get; }
 
+    /// <summary>How many query targets the gallery lacks (<see cref="GalleryCoverage.Unknown"/> when not checked).</summary>
+    public GalleryCoverage Coverage { get; }
+
     /// <summary>Recall@<paramref name="k"/> in percent; <paramref name="k"/> must be one of <see cref="Ks"/>.</summary>
     public double RecallAt(int k)
     {
@@ -34,5 +38,6 @@ internal sealed class RecallAtKResult
     /// <inheritdoc />
     public override string ToString() =>
         string.Join(", ", Ks.Select((k, i) => FormattableString.Invariant($"R@{k} {Recalls[i]:F2}"))) +
-        FormattableString.Invariant($" ({QueryCount} queries, gallery of {GallerySize})");
+        FormattableString.Invariant($" ({QueryCount} queries, gallery of {GallerySize})") +
+        (Coverage.HasMissing ? "; warning: " + Coverage.Describe(QueryCount) : "");
 }

@@ -37,6 +37,29 @@ public class ImageDecodingTests
         Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => ImageDecoder.Decode(missing)).Message);
     }
 
+    [Fact]
+    public void APngWithAlphaDecodesToTheSamePixelsAsTheMLImageLoadImagesMakes()
+    {
+        using var folder = new TemporaryFolder();
+        var path = Path.Combine(folder.FullPath, "translucent.png");
+        File.WriteAllBytes(path, TranslucentPng(6, 4));
+
+        var decoded = ImageDecoder.Decode(path);
+        using var mlImage = MLImage.CreateFromFile(path); // what LoadImages does
+        var viaMLImage = RgbImage.FromMLImage(mlImage);
+
+        Assert.Equal(decoded.Rgb, viaMLImage.Rgb);
+        // Composited over white: column 0 is fully transparent, the last column opaque (its colour kept).
+        var original = Gradient(6, 4);
+        for (int y = 0; y < 4; y++)
+        {
+            Assert.Equal(new byte[] { 255, 255, 255 }, decoded.Rgb.AsSpan((y * 6) * 3, 3).ToArray());
+            Assert.Equal(original.Rgb.AsSpan((y * 6 + 5) * 3, 3).ToArray(), decoded.Rgb.AsSpan((y * 6 + 5) * 3, 3).ToArray());
+        }
+        // Black with alpha 128 over white: 255 - 128 in every channel.
+        Assert.Equal(new byte[] { 127, 127, 127 }, decoded.Rgb.AsSpan(3 * 3, 3).ToArray());
+    }
+
     [Theory]
     [InlineData(MLPixelFormat.Bgra32)]
     [InlineData(MLPixelFormat.Rgba32)]
@@ -81,6 +104,25 @@ public class ImageDecodingTests
         var right = ImageResizing.ResizeRegion(new RgbImage(8, 4, rgb), SKRectI.Create(4, 0, 4, 4), 16, 16);
         Assert.All(right.Rgb, b => Assert.Equal(255, b));
         Assert.Throws<ArgumentOutOfRangeException>(() => ImageResizing.ResizeRegion(new RgbImage(8, 4, rgb), SKRectI.Create(6, 0, 4, 4), 16, 16));
+    }
+
+    /// <summary>A PNG of <see cref="Gradient"/>'s colours with alpha rising left to right, from 0 (column 0) to 255 (the last
+    /// column); the pixel at (3, 0) is black with alpha 128.</summary>
+    internal static byte[] TranslucentPng(int width, int height)
+    {
+        var colours = Gradient(width, height);
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var rgba = new byte[width * height * 4];
+        for (int p = 0; p < width * height; p++)
+        {
+            colours.Rgb.AsSpan(p * 3, 3).CopyTo(rgba.AsSpan(p * 4));
+            rgba[p * 4 + 3] = (byte)(p % width * 255 / (width - 1));
+        }
+        rgba[3 * 4] = rgba[3 * 4 + 1] = rgba[3 * 4 + 2] = 0;
+        rgba[3 * 4 + 3] = 128;
+        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
+        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
     }
 
     /// <summary>Red rises left to right, green top to bottom; blue varies per pixel.</summary>

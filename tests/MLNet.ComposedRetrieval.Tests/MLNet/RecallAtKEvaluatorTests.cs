@@ -73,6 +73,35 @@ public class RecallAtKEvaluatorTests(TrainedModelFixture fixture)
         Assert.Contains("R@1 66.67%", protocol.ToString());
     }
 
+    [Fact]
+    public void QueriesWhoseTargetsAreNotInTheGalleryAreCountedAndLogged()
+    {
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        var gallery = ml.Data.LoadFromEnumerable(Compass);
+        var complete = ml.Ranking.EvaluateRecallAtK(ml.Data.LoadFromEnumerable(CompassQueries), gallery, ks: [1, 3]);
+        Assert.Equal((0, 0), (complete.QueriesWithoutGalleryTarget, complete.MissingTargetCount));
+        Assert.Empty(warnings);
+
+        // A fourth query whose only target is absent, and a second query with one of two targets absent.
+        QueryItem[] withMissing = [
+            .. CompassQueries.Take(1),
+            new() { QueryEmbedding = [0, 1], ReferenceImageId = "north", TargetImageIds = "south-west;north-east", Targets = ["south-west", "north-east"] },
+            .. CompassQueries.Skip(2),
+            new() { QueryEmbedding = [0, -1], ReferenceImageId = "west", TargetImageIds = "south", Targets = ["south"] },
+        ];
+        var metrics = ml.Ranking.EvaluateRecallAtK(ml.Data.LoadFromEnumerable(withMissing), gallery, ks: [1, 3]);
+
+        Assert.Equal(1, metrics.QueriesWithoutGalleryTarget);
+        Assert.Equal(2, metrics.MissingTargetCount);
+        Assert.Equal(0.75, metrics.RecallAt(3), 12); // the query without a target in the gallery is a miss
+        Assert.Contains("1 without a target in the gallery, 2 target ids missing", metrics.ToString());
+        var warning = Assert.Single(warnings);
+        Assert.Contains("1 of 4 queries have no target in the gallery", warning);
+        Assert.Contains("'south-west' of query 1", warning);
+    }
+
     [Theory]
     [InlineData(GalleryPrecision.Half)]
     [InlineData(GalleryPrecision.Int8)]

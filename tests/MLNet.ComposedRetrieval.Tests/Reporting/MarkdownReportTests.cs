@@ -56,4 +56,18 @@ public class MarkdownReportTests
     [InlineData(3780, "1 h 03 min")]
     public void DurationsReadForPeople(double seconds, string expected) =>
         Assert.Equal(expected, ReportFormat.Duration(TimeSpan.FromSeconds(seconds)));
+
+    [Fact]
+    public void WithOneSeedTheComparisonClaimsNothing()
+    {
+        var report = new ExperimentReport { Title = "One seed" };
+        report.Runs.Add(new MethodRun(MethodNames.Baseline, 1, ReportFixtures.Recalls(1, 30, 60), 10, 10));
+        report.Runs.Add(new MethodRun(MethodNames.Uncertainty, 1, ReportFixtures.Recalls(1, 35, 66), 10, 10));
+
+        var text = MarkdownReport.Write(report);
+
+        Assert.Contains("| Uncertainty (ours) | 10 | +5.00 | 0.00 | undecided (1 seed; needs 2) |", text);
+        Assert.DoesNotContain("| yes |", text);
+        Assert.Contains("both ran at least 2 seeds", text);
+    }
 }

@@ -73,4 +73,18 @@ public class MethodComparisonTests
 
         Assert.Equal((1.0, 2.0, false), (comparison.Difference, comparison.LargerSpread, comparison.Beats));
     }
+
+    [Fact]
+    public void OneSeedNeverBeatsHoweverLargeTheDifference()
+    {
+        var report = new ExperimentReport();
+        report.Runs.Add(new MethodRun("a", 1, ReportFixtures.Recalls(1, 40, 70), 10, 10));
+        report.Runs.Add(new MethodRun("b", 1, ReportFixtures.Recalls(1, 30, 60), 10, 10));
+
+        var comparison = MethodComparison.Compare(report, "a", "b", ks: [10]).Single();
+
+        Assert.Equal((10.0, 0.0, 1), (comparison.Difference, comparison.LargerSpread, comparison.FewerSeeds));
+        Assert.False(comparison.EnoughSeeds);
+        Assert.False(comparison.Beats);
+    }
 }

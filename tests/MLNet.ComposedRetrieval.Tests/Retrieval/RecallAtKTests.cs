@@ -48,6 +48,23 @@ public class RecallAtKTests
     }
 
     [Fact]
+    public void TargetsMissingFromTheGalleryAreReportedWithTheFigures()
+    {
+        using var scope = NewDisposeScope();
+        using var index = GalleryIndex.FromRows(["ref", "t1"], [[1, 0], [0, 1]]);
+        var queries = tensor(new float[,] { { 0, 1 }, { 0, 1 } });
+
+        var result = RecallAtK.Compute(index, queries, ["ref", "ref"], [["t1", "gone"], ["lost"]], [1]);
+
+        Assert.Equal([50.0], result.Recalls);
+        Assert.Equal(new GalleryCoverage(1, 2, (0, "gone")), result.Coverage);
+        // What the experiment's commands print.
+        Assert.Contains("warning: 1 of 2 queries have no target in the gallery", result.ToString());
+        var complete = RecallAtK.Compute(index, queries, ["ref", "ref"], [["t1"], ["t1"]], [1]);
+        Assert.DoesNotContain("warning", complete.ToString());
+    }
+
+    [Fact]
     public void WithoutExclusionTheReferenceCountsLikeAnyImage()
     {
         using var scope = NewDisposeScope();

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using MLNet.ComposedRetrieval.Retrieval;
 using static TorchSharp.torch;
 
@@ -13,7 +14,9 @@ internal static class RecallAtKEvaluation
 {
     public static readonly int[] DefaultKs = [1, 10, 50];
 
-    public static RecallAtKMetrics Evaluate(IDataView queries, IDataView gallery, string targetImageIdsColumnName,
+    /// <summary>What <c>mlContext.Ranking.EvaluateRecallAtK</c> does (its parameters follow the host); a warning goes to
+    /// the host (null: nowhere) when query targets are missing from the gallery.</summary>
+    public static RecallAtKMetrics Evaluate(IHost? host, IDataView queries, IDataView gallery, string targetImageIdsColumnName,
         string? referenceImageIdColumnName, string queryEmbeddingColumnName, string galleryImageIdColumnName,
         string galleryEmbeddingColumnName, IReadOnlyList<int>? ks, char targetIdSeparator, GalleryPrecision galleryPrecision)
     {
@@ -62,6 +65,12 @@ internal static class RecallAtKEvaluation
         using var scope = NewDisposeScope();
         var result = RecallAtK.Compute(index, tensor(values.ToArray(), [targets.Count, dimension]),
             referenceColumn is null ? null : references, targets, ks ?? DefaultKs);
+        if (result.Coverage.HasMissing && host is not null)
+        {
+            using var channel = host.Start("EvaluateRecallAtK");
+            channel.Warning(MessageSensitivity.None, result.Coverage.Describe(result.QueryCount) +
+                $" Query numbers count the rows of the query data from 0; check column '{targetImageIdsColumnName}' against the gallery's '{galleryImageIdColumnName}'.");
+        }
         return new RecallAtKMetrics(result);
     }
 

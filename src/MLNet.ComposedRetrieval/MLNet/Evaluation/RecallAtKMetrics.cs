@@ -17,6 +17,8 @@ public sealed class RecallAtKMetrics
         Recall = Array.AsReadOnly(result.Recalls.Select(r => r / 100.0).ToArray());
         QueryCount = result.QueryCount;
         GallerySize = result.GallerySize;
+        QueriesWithoutGalleryTarget = result.Coverage.QueriesWithoutTarget;
+        MissingTargetCount = result.Coverage.MissingTargets;
     }
 
     /// <summary>The K values, ascending.</summary>
@@ -31,6 +33,13 @@ public sealed class RecallAtKMetrics
     /// <summary>How many images the gallery holds.</summary>
     public int GallerySize { get; }
 
+    /// <summary>How many queries have no target image in the gallery. They can never be hits, so they lower every
+    /// recall; <c>EvaluateRecallAtK</c> also logs a warning through the MLContext when this is not 0.</summary>
+    public int QueriesWithoutGalleryTarget { get; }
+
+    /// <summary>How many target image ids, over all queries, are not in the gallery.</summary>
+    public int MissingTargetCount { get; }
+
     /// <summary>Recall@<paramref name="k"/>, a fraction in [0, 1].</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> was not evaluated.</exception>
     public double RecallAt(int k)
@@ -40,8 +49,12 @@ public sealed class RecallAtKMetrics
         throw new ArgumentOutOfRangeException(nameof(k), k, $"Recall@{k} was not evaluated; evaluated K: {string.Join(", ", Ks)}.");
     }
 
-    /// <summary>For example "R@1 12.30%, R@10 40.10%, R@50 70.00% (1958 queries, gallery of 4433)".</summary>
+    /// <summary>For example "R@1 12.30%, R@10 40.10%, R@50 70.00% (1958 queries, gallery of 4433)", with the count of
+    /// queries without a target in the gallery when there are any.</summary>
     public override string ToString() =>
         string.Join(", ", Ks.Select((k, i) => string.Create(CultureInfo.InvariantCulture, $"R@{k} {100 * Recall[i]:F2}%"))) +
-        string.Create(CultureInfo.InvariantCulture, $" ({QueryCount} queries, gallery of {GallerySize})");
+        string.Create(CultureInfo.InvariantCulture, $" ({QueryCount} queries, gallery of {GallerySize}") +
+        (MissingTargetCount > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"; {QueriesWithoutGalleryTarget} without a target in the gallery, {MissingTargetCount} target ids missing)")
+            : ")");
 }

@@ -56,16 +56,45 @@ internal sealed class ImageColumn
         /// <summary>True when the column holds paths (see <see cref="ReadPath"/>).</summary>
         public bool IsPath => _column.IsPath;
 
-        /// <summary>The current row's image, decoded.</summary>
+        /// <summary>The current row's image, decoded. Any failure names the row, the column and, for paths, the file.</summary>
+        /// <exception cref="FileNotFoundException">The path names no file.</exception>
+        /// <exception cref="InvalidDataException">The image cannot be read or decoded (for MLImage columns: ML.NET's
+        /// <c>LoadImages</c> failed on this row), or it exceeds <see cref="ImageLimits"/>.</exception>
         public RgbImage Read()
         {
-            if (_column.IsPath) return ImageDecoder.Decode(ReadPath());
-            _imageGetter!(ref _image);
+            if (_column.IsPath)
+            {
+                var path = ReadPath();
+                try
+                {
+                    return ImageDecoder.Decode(path);
+                }
+                catch (FileNotFoundException e)
+                {
+                    throw new FileNotFoundException(Where() + e.Message, path, e);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    throw new InvalidDataException(Where() + (e is InvalidDataException ? "" : $"image file '{path}': ") + e.Message, e);
+                }
+            }
+            try
+            {
+                _imageGetter!(ref _image);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // LoadImages' own errors do not name the file, and its input is out of reach here: the row must say it.
+                throw new InvalidDataException(Where() + $"the image could not be loaded ({e.Message}); the file is the one " +
+                    $"row {_row.Position} of the data names.", e);
+            }
             if (_image is null)
-                throw new InvalidOperationException(
-                    $"Row {_row.Position}: the {_column.Role} column '{_column.Column.Name}' holds no image (null).");
+                throw new InvalidOperationException(Where() + "the column holds no image (null).");
             return RgbImage.FromMLImage(_image);
         }
+
+        /// <summary>"Row 3, reference image column 'Image': ", the start of every error about the current row.</summary>
+        private string Where() => $"Row {_row.Position}, {_column.Role} column '{_column.Column.Name}': ";
 
         /// <summary>The current row's image file (path columns only), resolved against the image folder.</summary>
         public string ReadPath()
