@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
+using MLNet.ComposedRetrieval.Modeling;
 
 namespace MLNet.ComposedRetrieval.Data;
 

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using MLNet.ComposedRetrieval.Modeling;
 
 namespace MLNet.ComposedRetrieval.Data;
 

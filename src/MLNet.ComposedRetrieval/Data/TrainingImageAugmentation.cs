@@ -1,4 +1,5 @@
 using SkiaSharp;
+using MLNet.ComposedRetrieval.Modeling;
 
 namespace MLNet.ComposedRetrieval.Data;
 

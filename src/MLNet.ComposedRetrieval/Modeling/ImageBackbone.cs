@@ -15,7 +15,7 @@ internal abstract class ImageBackbone : nn.Module<Tensor, Tensor>
     public abstract int OutputChannels { get; }
 
     /// <summary>How images must be prepared for this backbone.</summary>
-    public abstract Data.ImagePreprocessing Preprocessing { get; }
+    public abstract ImagePreprocessing Preprocessing { get; }
 
     /// <summary>True after <see cref="Freeze"/>: no parameter gets a gradient and the module stays in eval mode.</summary>
     public bool IsFrozen { get; private set; }

@@ -1,4 +1,3 @@
-using MLNet.ComposedRetrieval.Data;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

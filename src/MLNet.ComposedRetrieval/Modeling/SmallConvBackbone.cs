@@ -1,4 +1,3 @@
-using MLNet.ComposedRetrieval.Data;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -15,7 +15,7 @@ internal abstract class TextEncoder : nn.Module<Tensor, Tensor, Tensor>
     public abstract int OutputDimension { get; }
 
     /// <summary>The tokenizer whose ids this encoder expects.</summary>
-    public abstract Data.ITextTokenizer Tokenizer { get; }
+    public abstract ITextTokenizer Tokenizer { get; }
 
     /// <summary>True after <see cref="Freeze"/>: no parameter gets a gradient and the module stays in eval mode.</summary>
     public bool IsFrozen { get; private set; }

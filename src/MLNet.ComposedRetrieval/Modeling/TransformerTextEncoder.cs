@@ -14,7 +14,7 @@ internal sealed class TransformerTextEncoder : TextEncoder
 
     /// <param name="options">Sizes, variant and pooling; see the presets on <see cref="TransformerOptions"/>.</param>
     /// <param name="tokenizer">Produces the ids this encoder's vocabulary means.</param>
-    public TransformerTextEncoder(TransformerOptions options, Data.ITextTokenizer tokenizer)
+    public TransformerTextEncoder(TransformerOptions options, ITextTokenizer tokenizer)
         : base(nameof(TransformerTextEncoder))
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -34,7 +34,7 @@ internal sealed class TransformerTextEncoder : TextEncoder
     public override int OutputDimension => Options.HiddenSize;
 
     /// <inheritdoc/>
-    public override Data.ITextTokenizer Tokenizer { get; }
+    public override ITextTokenizer Tokenizer { get; }
 
     /// <summary>Ids [B, L] and mask [B, L] (int64, 1 = real token) to sentence features [B, H], pooled as
     /// <see cref="TransformerOptions.Pooling"/> says.</summary>

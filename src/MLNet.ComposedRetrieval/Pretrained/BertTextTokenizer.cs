@@ -1,4 +1,5 @@
 using Microsoft.ML.Tokenizers;
+using MLNet.ComposedRetrieval.Modeling;
 
 namespace MLNet.ComposedRetrieval.Pretrained;
 
@@ -7,7 +8,7 @@ namespace MLNet.ComposedRetrieval.Pretrained;
 /// Hugging Face's uncased BERT normalisation (lower case, accents stripped, punctuation and CJK characters split),
 /// then <c>[CLS] ... [SEP]</c>.
 /// </summary>
-internal sealed class BertTextTokenizer : Data.ITextTokenizer
+internal sealed class BertTextTokenizer : ITextTokenizer
 {
     private readonly BertTokenizer tokenizer;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
 using static TorchSharp.torch;
 

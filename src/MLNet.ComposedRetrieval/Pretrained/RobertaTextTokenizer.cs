@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
+using MLNet.ComposedRetrieval.Modeling;
 
 namespace MLNet.ComposedRetrieval.Pretrained;
 
@@ -9,7 +10,7 @@ namespace MLNet.ComposedRetrieval.Pretrained;
 /// user-supplied Hugging Face <c>vocab.json</c> and <c>merges.txt</c>; encodings are <c>&lt;s&gt; ... &lt;/s&gt;</c>.
 /// Cased, no prefix space (Hugging Face's defaults for roberta-base).
 /// </summary>
-internal sealed partial class RobertaTextTokenizer : Data.ITextTokenizer
+internal sealed partial class RobertaTextTokenizer : ITextTokenizer
 {
     private const string Beginning = "<s>", End = "</s>", Padding = "<pad>", Unknown = "<unk>", Mask = "<mask>";
     private readonly BpeTokenizer tokenizer;

@@ -1,4 +1,3 @@
-using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
 using static TorchSharp.torch;
 

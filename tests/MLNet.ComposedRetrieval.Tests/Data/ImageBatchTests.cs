@@ -2,6 +2,7 @@ using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Tests.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;
+using MLNet.ComposedRetrieval.Modeling;
 
 namespace MLNet.ComposedRetrieval.Tests.Data;
 

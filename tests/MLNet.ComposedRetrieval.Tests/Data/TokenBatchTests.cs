@@ -1,5 +1,6 @@
 using MLNet.ComposedRetrieval.Data;
 using static TorchSharp.torch;
+using MLNet.ComposedRetrieval.Modeling;
 
 namespace MLNet.ComposedRetrieval.Tests.Data;
 

@@ -1,4 +1,5 @@
 using MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Modeling;
 
 namespace MLNet.ComposedRetrieval.Tests.Data;
 

@@ -1,6 +1,6 @@
-namespace MLNet.ComposedRetrieval.Data;
+namespace MLNet.ComposedRetrieval.Modeling;
 
-/// <summary>Turns a sentence into the token ids a <see cref="Modeling.TextEncoder"/> expects.</summary>
+/// <summary>Turns a sentence into the token ids a <see cref="TextEncoder"/> expects.</summary>
 internal interface ITextTokenizer
 {
     /// <summary>The id used to pad a batch to one length.</summary>

@@ -1,10 +1,10 @@
-namespace MLNet.ComposedRetrieval.Data;
+namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
 /// How decoded RGB pixels become a backbone's input tensor: resize to <see cref="Width"/> x <see cref="Height"/>,
 /// optionally reorder to BGR, scale, then subtract a per-channel mean (or a per-pixel mean image) and divide by a
 /// per-channel standard deviation. One description serves training, inference and the feature cache key;
-/// <see cref="ImageBatch"/> applies it.
+/// the image batching of the Data layer applies it.
 /// </summary>
 /// <param name="Width">Input width in pixels.</param>
 /// <param name="Height">Input height in pixels.</param>
@@ -36,7 +36,7 @@ internal sealed record ImagePreprocessing(
         $"{Width}x{Height};bgr={Bgr};scale={Scale:R};mean={string.Join(",", Mean.Select(m => m.ToString("R")))};" +
         $"std={string.Join(",", Std.Select(s => s.ToString("R")))};meanImage={MeanImageKey ?? "none"}";
 
-    /// <summary>Checks that the settings are usable; <see cref="ImageBatch"/> calls it before converting pixels.</summary>
+    /// <summary>Checks that the settings are usable; the image batching calls it before converting pixels.</summary>
     /// <exception cref="ArgumentException">Names the inconsistent setting.</exception>
     public void Validate()
     {

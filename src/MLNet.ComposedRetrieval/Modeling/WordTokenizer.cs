@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace MLNet.ComposedRetrieval.Data;
+namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
 /// A lower-case, word-level tokenizer with a vocabulary built from a corpus, for the small text encoder used
