@@ -10,7 +10,7 @@ namespace MLNet.ComposedRetrieval.Experiment;
 
 /// <summary>
 /// The <c>evaluate</c> command: scores a saved model on a query file (or a dataset's evaluation queries) against a
-/// gallery folder with the run's protocol (METHOD.md "Evaluation": reference excluded from its ranking, a hit at K when
+/// gallery folder with the run's protocol (docs/method.md "Evaluation": reference excluded from its ranking, a hit at K when
 /// any target is in the top K) and writes results.json / results.md in the run's schema, the model as one run, or one
 /// run per gallery precision asked for (the same query embeddings against the gallery stored as float32, float16, int8).
 /// </summary>

@@ -7,7 +7,7 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 
 /// <summary>
 /// The frozen-backbone training step written directly against libtorch, as one would without the library: the same
-/// maths as <c>ComposedRetrievalTrainer</c> (METHOD.md: text projection, CoSMo compositor, shared head, InfoNCE and
+/// maths as <c>ComposedRetrievalTrainer</c> (docs/method.md: text projection, CoSMo compositor, shared head, InfoNCE and
 /// the uncertainty term with gamma) as plain functional calls on the network's own parameter tensors, float32
 /// inputs already in memory, one dispose scope, torch's SGD. The library's step minus this one is the library's
 /// overhead (data path, module wrappers, checks, logging).
@@ -39,7 +39,7 @@ internal sealed class BareTrainingStep : IDisposable
         return loss.item<float>();
     }
 
-    /// <summary>The step's loss (METHOD.md "Total"), noise drawn from <paramref name="noise"/> as the library's noise source does.</summary>
+    /// <summary>The step's loss (docs/method.md "Total"), noise drawn from <paramref name="noise"/> as the library's noise source does.</summary>
     public Tensor Loss(Tensor referenceMaps, Tensor targetMaps, Tensor textFeatures, Generator noise, double gamma)
     {
         var text = nn.functional.linear(

@@ -3,7 +3,7 @@ namespace MLNet.ComposedRetrieval.Data;
 /// <summary>
 /// One evaluation query: a reference image and a modification text, with every gallery image that counts as a
 /// correct answer (a query is a hit at K when any of them is among the top K; the reference itself is removed
-/// from its own ranking, METHOD.md "Evaluation").
+/// from its own ranking, docs/method.md "Evaluation").
 /// </summary>
 internal sealed record CompositionQuery
 {

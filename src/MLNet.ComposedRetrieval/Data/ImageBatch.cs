@@ -25,7 +25,7 @@ internal static class ImageBatch
     }
 
     /// <summary>Brings one decoded image to the preprocessing size: the augmentation's random crop when given,
-    /// else a plain resize (METHOD.md: evaluation resizes straight to 224 x 224).</summary>
+    /// else a plain resize (docs/method.md: evaluation resizes straight to 224 x 224).</summary>
     public static RgbImage Prepare(RgbImage image, ImagePreprocessing preprocessing, TrainingImageAugmentation? augmentation = null)
     {
         if (augmentation is null) return ImageResizing.Resize(image, preprocessing.Width, preprocessing.Height);

@@ -3,7 +3,7 @@ using SkiaSharp;
 namespace MLNet.ComposedRetrieval.Data;
 
 /// <summary>
-/// Resizes (a region of) an <see cref="RgbImage"/> with SkiaSharp. The aspect ratio is not kept: METHOD.md's
+/// Resizes (a region of) an <see cref="RgbImage"/> with SkiaSharp. The aspect ratio is not kept: docs/method.md's
 /// evaluation transform resizes straight to 224 x 224, and random-resized crops are stretched the same way.
 /// </summary>
 internal static class ImageResizing

@@ -4,7 +4,7 @@ using MLNet.ComposedRetrieval.Modeling;
 namespace MLNet.ComposedRetrieval.Data;
 
 /// <summary>
-/// The training-image augmentation of the paper's code (METHOD.md "Training"): torchvision's
+/// The training-image augmentation of the paper's code (docs/method.md "Training"): torchvision's
 /// <c>RandomResizedCrop(224, scale=(0.75, 1.33))</c> followed by <c>RandomHorizontalFlip()</c>. Normalisation is
 /// not part of it: <see cref="ImageBatch"/> applies the backbone's <see cref="ImagePreprocessing"/> afterwards.
 /// Draws come from one seeded generator, so a run is reproducible; not thread-safe.

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
-/// The whole network of METHOD.md "Network" (the paper's Figure 3): image backbone (lower part), text encoder, text projection,
+/// The whole network of docs/method.md "Network" (the paper's Figure 3): image backbone (lower part), text encoder, text projection,
 /// CoSMo compositor and the image embedding head shared by targets and composed queries.
 /// <list type="bullet">
 /// <item>target feature f_t = head(backbone(target image));</item>

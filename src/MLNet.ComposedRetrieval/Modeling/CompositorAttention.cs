@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
-/// One attention block A(x, t) of the compositor's content module (METHOD.md "Network", attention block; the
+/// One attention block A(x, t) of the compositor's content module (docs/method.md "Network", attention block; the
 /// CoSMo paper's disentangled multi-modal non-local block), with <c>heads</c> heads of C / heads channels each:
 /// <list type="bullet">
 /// <item>values V = Wv(merge([x ; t tiled over H × W])), both bias-free 1×1 convolutions;</item>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
-/// The CoSMo content-style compositor (METHOD.md "Network", compositor; the paper's Figure 3 and its
+/// The CoSMo content-style compositor (docs/method.md "Network", compositor; the paper's Figure 3 and its
 /// reference [18], Lee et al., CVPR 2021): composes the reference map x
 /// [B, C, H, W] with the text feature t [B, D] into a map of the same shape.
 /// <list type="number">

@@ -5,7 +5,7 @@ namespace MLNet.ComposedRetrieval.Modeling;
 /// <summary>
 /// An inference-only copy of the query path after the encoders: text projection, CoSMo compositor and image head, the
 /// same function as <see cref="ComposedRetrievalNetwork.ComposeFromFeatures"/> in evaluation mode up to float rounding
-/// (METHOD.md "Network"), rearranged to do about half the work at batch 1:
+/// (docs/method.md "Network"), rearranged to do about half the work at batch 1:
 /// <list type="bullet">
 /// <item>every quantity that depends on the text only (both blocks' text-to-image vectors Wt t and value terms, the style
 /// gates and affine style) is linear in the raw sentence feature, since the projection's batch norm runs on its running

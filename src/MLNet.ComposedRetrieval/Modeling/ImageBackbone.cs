@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
-/// The lower part of the image encoder (METHOD.md "Network"): a batch of preprocessed images
+/// The lower part of the image encoder (docs/method.md "Network"): a batch of preprocessed images
 /// [B, 3, H, W] in, a spatial feature map [B, C, h, w] out. Reference images feed the compositor with this
 /// map; target images go through the shared embedding head.
 /// </summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
-/// The upper part of the image encoder, shared by target images and composed queries (METHOD.md "Network"):
+/// The upper part of the image encoder, shared by target images and composed queries (docs/method.md "Network"):
 /// global average pool, Linear(C -> D), L2-normalise, multiply by a fixed norm scale. Every output row has norm
 /// <see cref="NormScale"/>, so the InfoNCE logits f_s · f_t are <c>NormScale²</c> × cosine (16 × cosine for the
 /// default 4: the method has no separate temperature).

@@ -3,7 +3,7 @@ namespace MLNet.ComposedRetrieval.Modeling;
 /// <summary>
 /// The shape of a ResNet backbone: block kind, blocks per stage (layer1..layer4), and whether layer4 keeps the
 /// resolution of layer3 (stride 1; the paper's code does this for FashionIQ and Shoes, giving a 14x14 map at
-/// 224 input; METHOD.md "Network").
+/// 224 input; docs/method.md "Network").
 /// </summary>
 internal sealed record ResNetArchitecture(ResNetBlockKind Block, IReadOnlyList<int> BlockCounts, bool Layer4StrideOne = false)
 {

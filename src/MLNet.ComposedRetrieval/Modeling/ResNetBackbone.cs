@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
-/// A torchvision-compatible ResNet up to layer4 (METHOD.md "Network", image encoder lower part): forward gives
+/// A torchvision-compatible ResNet up to layer4 (docs/method.md "Network", image encoder lower part): forward gives
 /// the layer4 map [B, C, H/32, W/32] (H/16 with <see cref="ResNetArchitecture.Layer4StrideOne"/>), <see cref="Pool"/>
 /// the globally averaged [B, C] vector. Parameter and buffer names are torchvision's (<c>conv1.weight</c>,
 /// <c>bn1.running_mean</c>, <c>layer1.0.conv1.weight</c>, <c>layer2.0.downsample.0.weight</c>; no <c>fc</c>), so

@@ -1,7 +1,7 @@
 namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>How a <see cref="TransformerTextEncoder"/> turns its per-token states into one sentence feature
-/// (METHOD.md "Network", text encoder).</summary>
+/// (docs/method.md "Network", text encoder).</summary>
 internal enum SentencePooling
 {
     /// <summary>Mean of the states of the real (unmasked) tokens: how sentence encoders such as MiniLM are trained.</summary>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
-/// A BERT-family transformer sentence encoder (BERT, MiniLM, RoBERTa; METHOD.md "Network", text encoder):
+/// A BERT-family transformer sentence encoder (BERT, MiniLM, RoBERTa; docs/method.md "Network", text encoder):
 /// token ids and attention mask in, one pooled feature per sentence out. Parameter names are Hugging Face's
 /// (<c>embeddings.*</c>, <c>encoder.layer.N.*</c>) without a model prefix, so their checkpoints load by name.
 /// </summary>

@@ -32,7 +32,7 @@ internal static class ExperimentCharts
     { Note = SeedNote + " Dashed: untrained reference at its final recall." };
 
     /// <summary>
-    /// (c) The uncertainty runs' scalar s (std of the augmented targets, METHOD.md), the weight gamma of L_u, and L_u
+    /// (c) The uncertainty runs' scalar s (std of the augmented targets, docs/method.md), the weight gamma of L_u, and L_u
     /// itself, per epoch; null when no run recorded s (only baselines).
     /// </summary>
     public static ChartFigure? Uncertainty(ExperimentReport report)

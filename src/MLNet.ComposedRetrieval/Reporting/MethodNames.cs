@@ -9,7 +9,7 @@ internal static class MethodNames
     /// <summary>The paper's baseline: trained with InfoNCE alone.</summary>
     public const string Baseline = "InfoNCE baseline";
 
-    /// <summary>The paper's method: InfoNCE plus the uncertainty regularisation (Eq. 3, METHOD.md).</summary>
+    /// <summary>The paper's method: InfoNCE plus the uncertainty regularisation (Eq. 3, docs/method.md).</summary>
     public const string Uncertainty = "Uncertainty (ours)";
 
     /// <summary>No training: the reference image's feature alone is the query.</summary>

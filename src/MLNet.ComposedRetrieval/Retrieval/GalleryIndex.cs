@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Retrieval;
 
 /// <summary>
-/// Exact top-K search over a gallery of embeddings [N, D] with unique string ids (METHOD.md "Evaluation"): score = dot
+/// Exact top-K search over a gallery of embeddings [N, D] with unique string ids (docs/method.md "Evaluation"): score = dot
 /// product of query and gallery embedding, so embeddings should be L2-comparable (normalised, or all of the same norm
 /// as the model's outputs). A query may name one gallery id to exclude, the reference image being removed from its
 /// own ranking.

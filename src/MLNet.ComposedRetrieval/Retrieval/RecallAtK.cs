@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Retrieval;
 
 /// <summary>
-/// Recall@K (METHOD.md "Evaluation"): the percentage of queries with at least one of their target images among
+/// Recall@K (docs/method.md "Evaluation"): the percentage of queries with at least one of their target images among
 /// the top K of their ranking. The one implementation behind training validation, experiments and the ML.NET evaluator.
 /// </summary>
 internal static class RecallAtK

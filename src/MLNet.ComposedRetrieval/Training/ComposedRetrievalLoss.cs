@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
-/// The training objective (paper's Eq. 4, METHOD.md "Total"):
+/// The training objective (paper's Eq. 4, docs/method.md "Total"):
 /// L = gamma * L_u(f_s, f_aug, s) + (1 - gamma) * L_info(f_s, f_t), gamma = exp(-gamma0 * epoch / totalEpochs);
 /// or L_info(f_s, f_t) alone for the baseline (<see cref="LossOptions.UseUncertainty"/> false).
 /// </summary>

@@ -6,7 +6,7 @@ namespace MLNet.ComposedRetrieval.Training;
 /// <param name="Loss">Mean total loss.</param>
 /// <param name="InfoNceLoss">Mean clean InfoNCE term, InfoNCE(f_s, f_t).</param>
 /// <param name="UncertaintyLoss">Mean uncertainty term L_u; null for the InfoNCE-only baseline.</param>
-/// <param name="Sigma">Mean of the scalar s (METHOD.md); null for the baseline.</param>
+/// <param name="Sigma">Mean of the scalar s (docs/method.md); null for the baseline.</param>
 /// <param name="Gamma">The weight of L_u in this epoch.</param>
 /// <param name="LearningRate">The base learning rate at the epoch's last step.</param>
 /// <param name="ValidationRecall">Validation Recall@K in percent, by K; empty without validation.</param>

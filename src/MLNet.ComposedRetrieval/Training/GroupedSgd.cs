@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
-/// SGD over named parameter groups, each at its own multiple of a shared base learning rate (METHOD.md "Training":
+/// SGD over named parameter groups, each at its own multiple of a shared base learning rate (docs/method.md "Training":
 /// momentum 0.9, weight decay 5e-5). Call <see cref="ApplyLearningRate(double)"/> before each step with the
 /// schedule's base rate. TorchSharp's SGD updates exactly like PyTorch's (the test
 /// <c>OneStepEqualsPyTorchsUpdate</c> checks it by hand): g = grad + weight_decay * p; the momentum buffer starts

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
-/// Where the augmenter's standard-normal draws come from (METHOD.md "Augmenter": eps and eps'). Training uses a
+/// Where the augmenter's standard-normal draws come from (docs/method.md "Augmenter": eps and eps'). Training uses a
 /// seeded <see cref="TorchNoiseSource"/>; tests inject fixed draws with <see cref="FixedNoiseSource"/>.
 /// </summary>
 internal interface INoiseSource

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
-/// The batch-wise classification loss of the paper's Eq. 2 (METHOD.md "Losses", InfoNCE): the logits
+/// The batch-wise classification loss of the paper's Eq. 2 (docs/method.md "Losses", InfoNCE): the logits
 /// <c>query @ target^T</c> (B x B) are scored by cross-entropy against the diagonal, query -> target only,
 /// averaged over the B rows. There is no temperature: features carry a norm scale of 4, so the logits are
 /// already 16 x cosine.

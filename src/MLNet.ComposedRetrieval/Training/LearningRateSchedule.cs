@@ -1,7 +1,7 @@
 namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
-/// The base learning rate over training (METHOD.md "Training"; the authors' LinearLR warm-up followed by a
+/// The base learning rate over training (docs/method.md "Training"; the authors' LinearLR warm-up followed by a
 /// MultiStepLR): a linear warm-up from <c>WarmupStartFactor x lr</c> at epoch 0 to <c>lr</c> at
 /// <see cref="WarmupEpochs"/>, then a multiplication by <see cref="DecayFactor"/> at each decay epoch.
 /// Epoch progress may be fractional (epoch + share of its steps done) so the warm-up can advance every step;

@@ -18,14 +18,14 @@ internal sealed record LossOptions
     /// <summary>
     /// A variant, not the paper's: rescale each augmented target row to the clean target's norm before the InfoNCE of
     /// L_u. The faithful f_aug is whitened and not re-normalised (norm about sqrt(D) instead of 4), so its logits are
-    /// several times sharper than the clean term's (METHOD.md); this keeps the jitter and removes that sharpening.
+    /// several times sharper than the clean term's (docs/method.md); this keeps the jitter and removes that sharpening.
     /// </summary>
     public bool RescaleAugmentedTarget { get; init; }
 
     /// <summary>
     /// A variant, not the paper's: s is a learned scalar (a homoscedastic log variance, as in Kendall and Gal's task
     /// weighting) instead of the std of f_aug's entries. The faithful s is pinned near sqrt(1 + 2 * NormScale^2 / D)
-    /// by the normalised targets (METHOD.md), so the regularisation never adapts; a learned s moves towards
+    /// by the normalised targets (docs/method.md), so the regularisation never adapts; a learned s moves towards
     /// log L_info(f_s, f_aug), which weighs the jittered term by the inverse of its own loss.
     /// </summary>
     public bool LearnSigma { get; init; }

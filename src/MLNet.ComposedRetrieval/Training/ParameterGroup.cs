@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
-/// Parameters trained at <see cref="LearningRateMultiplier"/> times the base learning rate (METHOD.md "Training":
+/// Parameters trained at <see cref="LearningRateMultiplier"/> times the base learning rate (docs/method.md "Training":
 /// the pretrained text encoder at 0.01, everything else at 1).
 /// </summary>
 /// <param name="Name">A name for messages and logs, for example "text encoder".</param>

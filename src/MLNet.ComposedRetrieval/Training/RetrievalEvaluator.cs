@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
-/// Scores a network on a query set against a gallery with the paper's protocol (METHOD.md "Evaluation"): embed every
+/// Scores a network on a query set against a gallery with the paper's protocol (docs/method.md "Evaluation"): embed every
 /// gallery image with the target branch, compose every query, rank by dot product with the reference removed from
 /// its own ranking, and count a hit at K when any target is in the top K. Used for per-epoch validation and for the
 /// final evaluation, so both follow one implementation.

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
-/// The augmenter of the paper's Sec. 3.2, Eq. 1 (METHOD.md "Augmenter"): jitters target features f_t [B, D]
+/// The augmenter of the paper's Sec. 3.2, Eq. 1 (docs/method.md "Augmenter"): jitters target features f_t [B, D]
 /// into f_aug = alpha * whitened(f_t) + beta with, per row i, alpha_ij = 1 + w1 * s_i * eps_ij and
 /// beta_ij = mu_i + w2 * s_i * eps'_ij, where mu_i and s_i are the row's mean and unbiased std.
 /// </summary>

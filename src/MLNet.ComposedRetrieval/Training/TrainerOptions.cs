@@ -25,7 +25,7 @@ internal sealed record TrainerOptions
     /// <summary>The decay epochs in force: <see cref="DecayEpochs"/> or the default step.</summary>
     public IReadOnlyList<int> ResolvedDecayEpochs => DecayEpochs ?? TrainingDefaults.DecayEpochs(Epochs, Math.Min(WarmupEpochs, Epochs));
 
-    /// <summary>The pretrained text encoder trains at lr x this (METHOD.md: 0.01).</summary>
+    /// <summary>The pretrained text encoder trains at lr x this (docs/method.md: 0.01).</summary>
     public double TextEncoderLearningRateMultiplier { get; init; } = TrainingDefaults.TextEncoderLearningRateMultiplier;
 
     /// <summary>The image backbone, when fine-tuned, trains at lr x this.</summary>

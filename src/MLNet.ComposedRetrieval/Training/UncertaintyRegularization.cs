@@ -4,7 +4,7 @@ namespace MLNet.ComposedRetrieval.Training;
 
 /// <summary>
 /// The uncertainty regularisation of the paper's Eq. 3 in the form the authors' code computes it
-/// (METHOD.md "Uncertainty regularisation"): with s the unbiased std over all entries of f_aug (gradient flows),
+/// (docs/method.md "Uncertainty regularisation"): with s the unbiased std over all entries of f_aug (gradient flows),
 /// L_u = 0.5 * (exp(-s) * L_info(f_s, f_aug) + s), i.e. s plays the role of log sigma^2.
 /// With <see cref="LossOptions.LearnSigma"/> the caller passes a learned s instead.
 /// </summary>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval.Tests.Modeling;
 
 /// <summary>
-/// The compositor against <c>golden/compositor.json</c> (METHOD.md: float64 values checked equal to the
+/// The compositor against <c>golden/compositor.json</c> (docs/method.md: float64 values checked equal to the
 /// authors' CoSMo modules). Every parameter is loaded by name; output, grad_x, grad_t and every parameter
 /// gradient must match to 1e-9 relative (see <see cref="GoldenTensors.AssertClose"/> for the exact rule).
 /// </summary>

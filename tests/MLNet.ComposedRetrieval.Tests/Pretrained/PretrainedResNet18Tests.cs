@@ -97,7 +97,7 @@ public class PretrainedResNet18Tests(ITestOutputHelper output)
         Assert.Equal((224, 224, true, 1f), (preprocessing.Width, preprocessing.Height, preprocessing.Bgr, preprocessing.Scale));
         Assert.Equal([1f, 1f, 1f], preprocessing.Std);
         Assert.Equal(3 * 224 * 224, preprocessing.MeanImage!.Length);
-        // Channel means B 103.06, G 115.90, R 123.15 (DESIGN.md).
+        // Channel means B 103.06, G 115.90, R 123.15 (docs/method.md, pretrained weights).
         Assert.Equal(103.06, preprocessing.Mean[0], 0.01);
         Assert.Equal(115.90, preprocessing.Mean[1], 0.01);
         Assert.Equal(123.15, preprocessing.Mean[2], 0.01);
