@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval;
 
 /// <summary>
-/// Turns a network trained on precomputed features (built without one or both encoders, the frozen-backbone (docs/architecture.md)
-/// mode) into the full inference model of the ML.NET component: the frozen encoders whose features it was trained on,
+/// Turns a network trained on precomputed features (built without one or both encoders: the frozen-backbone
+/// mode, docs/architecture.md) into the full inference model of the ML.NET component: the frozen encoders whose features it was trained on,
 /// plus its trained text projection, compositor and image head, as a <see cref="ComposeImageTextTransformer"/> that
 /// saves to and loads from the one-file model format. The transformer gets its own copy of every weight, so it can be
 /// saved and disposed while the training network and the shared encoders live on.
