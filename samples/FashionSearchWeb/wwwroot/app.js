@@ -138,6 +138,7 @@ async function search(event) {
     $("timings").textContent = `(${answer.results.length} in ${t.total.toFixed(0)} ms: decode ${t.decode.toFixed(0)}, encoders ${t.encoders.toFixed(0)}, search ${t.search.toFixed(1)})`;
     $("results").replaceChildren(...answer.results.map((hit) =>
       productButton(hit, () => setReference({ id: hit.id, imageUrl: hit.imageUrl, title: hit.title }, false), hit.isTarget ? "target" : "")));
+    $("results").dataset.query = answer.text;
   } catch (e) {
     showError("The search failed: " + e.message);
   } finally {
