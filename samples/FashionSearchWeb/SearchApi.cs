@@ -72,7 +72,7 @@ internal static partial class SearchApi
     public sealed record StageTimings(double Decode, double Encoders, double Search, double Total);
 
     /// <summary>A search's answer.</summary>
-    public sealed record SearchResponse(string? ReferenceId, string Text, int K, string Precision,
+    public sealed record SearchResponse(string? ReferenceId, string? ReferenceTitle, string Text, int K, string Precision,
         IReadOnlyList<SearchHit> Results, IReadOnlyList<string> GroundTruth, StageTimings TimingsMs);
 
     /// <summary>A gallery image for the picker.</summary>
@@ -175,7 +175,7 @@ internal static partial class SearchApi
 
             var targets = referenceId is null ? [] : backend.Targets(referenceId, text);
             var hits = found.Select(r => new SearchHit(r.ImageId, r.Score, backend.Title(r.ImageId), ImageUrl(r.ImageId), targets.Contains(r.ImageId))).ToList();
-            return TypedResults.Ok(new SearchResponse(referenceId, text, topK, precisionName.ToLowerInvariant(), hits, targets,
+            return TypedResults.Ok(new SearchResponse(referenceId, referenceId is null ? null : backend.Title(referenceId), text, topK, precisionName.ToLowerInvariant(), hits, targets,
                 new StageTimings(Round(decodeMs), Round(encodersMs), Round(searchMs), Round(total.Elapsed.TotalMilliseconds))));
         }
     }

@@ -46,8 +46,9 @@ internal sealed record WebOptions
     /// <summary>Epochs of that training.</summary>
     public int TrainEpochs { get; init; } = 4;
 
-    /// <summary>Concurrent queries composed in one network call (1: each request runs its own call).</summary>
-    public int QueryBatch { get; init; } = 8;
+    /// <summary>Concurrent queries composed in one network call (1, the default: each request runs its own call, at
+    /// most one per core). On the 2-core CPU VM batching lowered throughput (benchmarks/README.md, section (e)).</summary>
+    public int QueryBatch { get; init; } = 1;
 
     /// <summary>Reads the settings; relative paths resolve against the repository root above <paramref name="workingFolder"/> (default: the current folder).</summary>
     /// <exception cref="ArgumentException">A value is malformed.</exception>
@@ -78,7 +79,7 @@ internal sealed record WebOptions
             CacheFolder = Optional("cache") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "MLNet.ComposedRetrieval", "features"),
             TrainTriplets = Int(configuration, "train-triplets", 3000, 64),
             TrainEpochs = Int(configuration, "epochs", 4, 1),
-            QueryBatch = Int(configuration, "query-batch", 8, 1),
+            QueryBatch = Int(configuration, "query-batch", 1, 1),
         };
     }
 

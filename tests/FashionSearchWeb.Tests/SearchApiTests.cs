@@ -92,15 +92,19 @@ public sealed class SearchApiTests(TinyCatalogue catalogue) : IAsyncLifetime
         Assert.All(exact, r => Assert.InRange(reduced[r.Id], r.Score - tolerance, r.Score + tolerance));
     }
 
-    [Fact]
-    public async Task Concurrent_searches_get_the_answers_they_get_alone()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public async Task Concurrent_searches_get_the_answers_they_get_alone(int queryBatch)
     {
+        await using var factory = new SearchAppFactory(catalogue, queryBatch: queryBatch);
+        var client = await factory.ReadyClientAsync();
         var texts = Enumerable.Range(0, 16).Select(i => $"replace {TinyCatalogue.Colours[i % 6]} with {TinyCatalogue.Colours[(i + 1) % 6]}").ToList();
         var alone = new List<List<(string Id, float Score)>>();
         foreach (var text in texts)
-            alone.Add(Ranking(await Body(await _client.PostAsJsonAsync("/api/search", new { referenceId = Red, text, k = 10 }))));
+            alone.Add(Ranking(await Body(await client.PostAsJsonAsync("/api/search", new { referenceId = Red, text, k = 10 }))));
         var together = await Task.WhenAll(texts.Select(async text =>
-            Ranking(await Body(await _client.PostAsJsonAsync("/api/search", new { referenceId = Red, text, k = 10 })))));
+            Ranking(await Body(await client.PostAsJsonAsync("/api/search", new { referenceId = Red, text, k = 10 })))));
         // Composed in one batch, a query's floats may differ from its lone run in the last bits (another GEMM blocking):
         // the same scores up to 1e-3, so the same ranking except where two scores are that close.
         for (int i = 0; i < texts.Count; i++)

@@ -12,7 +12,7 @@ namespace FashionSearchWeb.Tests;
 /// The app in-process on the tiny catalogue (model, gallery, titles, val queries; its own embedding cache and runs
 /// folder). <paramref name="startup"/> false leaves the service in its starting state, for the 503 tests.
 /// </summary>
-public sealed class SearchAppFactory(TinyCatalogue catalogue, bool startup = true, string? model = null, int queryBatch = 8)
+public sealed class SearchAppFactory(TinyCatalogue catalogue, bool startup = true, string? model = null, int queryBatch = 1)
     : WebApplicationFactory<Program>
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -134,11 +134,17 @@ async function search(event) {
     if (!response.ok) return showError(await problemText(response));
     const answer = await response.json();
     state.lastText = answer.text;
+    if (answer.referenceTitle && !state.reference.title) {
+      state.reference.title = answer.referenceTitle; // a shared link names only the id
+      $("reference").querySelector("figcaption").textContent = answer.referenceTitle;
+    }
     const t = answer.timingsMs;
     $("timings").textContent = `(${answer.results.length} in ${t.total.toFixed(0)} ms: decode ${t.decode.toFixed(0)}, encoders ${t.encoders.toFixed(0)}, search ${t.search.toFixed(1)})`;
     $("results").replaceChildren(...answer.results.map((hit) =>
       productButton(hit, () => setReference({ id: hit.id, imageUrl: hit.imageUrl, title: hit.title }, false), hit.isTarget ? "target" : "")));
     $("results").dataset.query = answer.text;
+    // A gallery reference makes a shareable link: /?ref=ID&text=...
+    if (answer.referenceId) history.replaceState(null, "", `?ref=${encodeURIComponent(answer.referenceId)}&text=${encodeURIComponent(answer.text)}`);
   } catch (e) {
     showError("The search failed: " + e.message);
   } finally {
@@ -162,5 +168,12 @@ async function main() {
   $("upload").addEventListener("change", upload);
   $("query").addEventListener("submit", search);
   await loadGallery();
+  const link = new URLSearchParams(location.search);
+  if (link.get("ref")) {
+    const id = link.get("ref");
+    setReference({ id, imageUrl: "/api/images/" + encodeURIComponent(id), title: null }, true);
+    $("text").value = link.get("text") || "";
+    if ($("text").value) $("query").requestSubmit();
+  }
 }
 main();
