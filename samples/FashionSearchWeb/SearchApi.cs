@@ -22,7 +22,7 @@ internal static partial class SearchApi
     public const int DefaultK = 24, MaxK = 100;
 
     /// <summary>Decoded reference images larger than this (width x height) are refused: a small file can hold a huge image.</summary>
-    public const long MaxImagePixels = 40_000_000;
+    public const long MaxImagePixels = 16_000_000;
 
     /// <summary>Seconds a client should wait before retrying while the service starts.</summary>
     public const int RetryAfterSeconds = 5;
@@ -148,7 +148,7 @@ internal static partial class SearchApi
             if (upload.Length == 0) return NotAnImage(upload.FileName, "the file is empty");
             using var stream = new MemoryStream((int)upload.Length);
             await upload.CopyToAsync(stream, cancellationToken);
-            if (Decode(stream.GetBuffer().AsMemory(0, (int)stream.Length), out var decoded, out var why) is false) return NotAnImage(upload.FileName, why);
+            if (Decode(stream.GetBuffer().AsMemory(0, (int)stream.Length), upload.FileName, out var decoded) is { } refused) return refused;
             image = decoded!;
             referenceId = null;
         }
@@ -227,35 +227,28 @@ internal static partial class SearchApi
         return TypedResults.Json(snapshot, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    /// <summary>Decodes an upload, refusing what is not an image or decodes to more than <see cref="MaxImagePixels"/>.</summary>
-    private static bool Decode(ReadOnlyMemory<byte> bytes, out MLImage? image, out string why)
+    /// <summary>Decodes an upload; the problem to answer when it is not an image or decodes to more than
+    /// <see cref="MaxImagePixels"/>, else null.</summary>
+    private static IResult? Decode(ReadOnlyMemory<byte> bytes, string fileName, out MLImage? image)
     {
         image = null;
         using (var data = SKData.CreateCopy(bytes.Span))
         using (var codec = SKCodec.Create(data))
         {
-            if (codec is null)
-            {
-                why = "it is not an image format the service reads (JPEG, PNG, GIF, BMP, WebP)";
-                return false;
-            }
+            if (codec is null) return NotAnImage(fileName, "it is not an image format the service reads (JPEG, PNG, GIF, BMP, WebP)");
             if ((long)codec.Info.Width * codec.Info.Height > MaxImagePixels)
-            {
-                why = $"it is {codec.Info.Width} x {codec.Info.Height} pixels; at most {MaxImagePixels / 1_000_000} megapixels are accepted";
-                return false;
-            }
+                return Problem(413, "Image too large",
+                    $"'{fileName}' is {codec.Info.Width} x {codec.Info.Height} pixels; at most {MaxImagePixels / 1_000_000} megapixels are accepted.");
         }
         try
         {
             using var stream = new MemoryStream(bytes.ToArray(), writable: false);
             image = MLImage.CreateFromStream(stream);
-            why = "";
-            return true;
+            return null;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException)
         {
-            why = "it could not be decoded (" + e.Message + ")";
-            return false;
+            return NotAnImage(fileName, "it could not be decoded (" + e.Message + ")");
         }
     }
 

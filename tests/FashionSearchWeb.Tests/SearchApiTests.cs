@@ -165,6 +165,17 @@ public sealed class SearchApiTests(TinyCatalogue catalogue) : IAsyncLifetime
             HttpStatusCode.RequestEntityTooLarge, "Image too large", "10 MB");
     }
 
+    [Fact]
+    public async Task A_small_file_that_decodes_to_a_huge_image_is_refused()
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(5000, 3400);
+        bitmap.Erase(SkiaSharp.SKColors.Red);
+        using var png = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 1);
+        Assert.True(png.Size < SearchApi.MaxImageBytes);
+        await AssertProblem(await _client.PostAsync("/api/search", Multipart(png.ToArray(), "huge.png", "image/png", "replace red with blue")),
+            HttpStatusCode.RequestEntityTooLarge, "Image too large", "5000 x 3400 pixels");
+    }
+
     [Theory]
     [InlineData("", "Text is empty")]
     [InlineData("   ", "Text is empty")]
