@@ -13,7 +13,10 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// number of cores), <c>--repeats</c>, <c>--sizes</c> (search gallery sizes, comma-separated), <c>--queries</c>
 /// (queries per search call, comma-separated), <c>--precision</c> (gallery precisions of the search and latency sections, comma-separated:
 /// single, half, int8; default single), <c>--shared</c> (the shared data folder, for the latency and
-/// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository).
+/// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository). The <c>load</c> section, run only
+/// when named, drives a running FashionSearchWeb app: <c>--url</c> (loopback; default http://127.0.0.1:5080),
+/// <c>--clients</c> (default 1,4,16), <c>--requests</c> per client (default 40), <c>--server-pid</c> (for its memory),
+/// <c>--max-seconds</c> (default 900).
 /// </summary>
 internal static class HarnessCommand
 {
@@ -30,8 +33,8 @@ internal static class HarnessCommand
                 if (i + 1 >= args.Length) throw new ArgumentException($"Option {args[i]} needs a value.");
                 options[args[i][2..]] = args[++i];
             }
-            else if (AllSections.Contains(args[i]) || args[i] == "limits") sections.Add(args[i]);
-            else throw new ArgumentException($"Unknown section '{args[i]}'; known: limits, {string.Join(", ", AllSections)}.");
+            else if (AllSections.Contains(args[i]) || args[i] is "limits" or "load") sections.Add(args[i]);
+            else throw new ArgumentException($"Unknown section '{args[i]}'; known: limits, load, {string.Join(", ", AllSections)}.");
         }
         if (sections.Count == 0) sections.AddRange(AllSections);
 
@@ -90,6 +93,14 @@ internal static class HarnessCommand
                     Console.WriteLine();
                     if (Dataset(options) is { } variantData)
                         Console.WriteLine(QuerySection.RunLatencyVariants(variantData, IntList(options, "variant-rounds", [20])[0]));
+                    break;
+                case "load":
+                    Console.WriteLine("## (e) Web service under load (FashionSearchWeb on loopback, concurrent clients)");
+                    Console.WriteLine();
+                    Console.WriteLine(LoadSection.Run(new Uri(options.GetValueOrDefault("url", "http://127.0.0.1:5080")),
+                        IntList(options, "clients", [1, 4, 16]), IntList(options, "requests", [40])[0],
+                        options.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
+                        TimeSpan.FromSeconds(IntList(options, "max-seconds", [900])[0])));
                     break;
                 case "indexing":
                     Console.WriteLine("## (c) Gallery indexing (decode, preprocess, ResNet-18, head, index)");

@@ -1,6 +1,8 @@
 using Microsoft.ML;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Retrieval;
+using MLNet.ComposedRetrieval.Tests.Data;
+using MLNet.ComposedRetrieval.Training;
 
 namespace MLNet.ComposedRetrieval.Tests.Pipeline;
 
@@ -69,6 +71,59 @@ public sealed class GallerySearchTests(TrainedModelFixture fixture) : IDisposabl
 
         for (int i = 0; i < queries.Count; i++) Assert.Equal(sequential[i], concurrent[i]);
         foreach (var image in images) image.Dispose();
+    }
+
+    [Fact]
+    public void QueriesEmbeddedTogetherSearchLikeSingleQueries()
+    {
+        var queries = SyntheticRows.Task.Queries.Take(6).ToList();
+        var images = queries.Select(q => SyntheticRows.Image(q.Reference)).ToList();
+        var embeddings = Engine.EmbedQueries(images, queries.Select(q => q.Text).ToList());
+
+        Assert.Equal(queries.Count, embeddings.Length);
+        for (int i = 0; i < queries.Count; i++)
+        {
+            var excluded = queries[i].Reference.ToString();
+            var single = Engine.Search(images[i], queries[i].Text, k: 5, excludedImageId: excluded);
+            var split = Engine.Search(embeddings[i], k: 5, excludedImageId: excluded);
+            Assert.Equal(single.Select(r => r.ImageId), split.Select(r => r.ImageId));
+            for (int r = 0; r < 5; r++) Assert.Equal(single[r].Score, split[r].Score, 1e-4f);
+        }
+        Assert.Throws<ArgumentException>(() => Engine.EmbedQueries(images, ["only one text"]));
+        Assert.Throws<ArgumentException>(() => Engine.Search(new float[3], k: 5));
+        foreach (var image in images) image.Dispose();
+    }
+
+    [Fact]
+    public void AFolderGalleryIsEmbeddedOnceThenServedFromTheCache()
+    {
+        using var folder = new TemporaryFolder();
+        var images = Directory.CreateDirectory(Path.Combine(folder.FullPath, "images")).FullName;
+        SyntheticRows.WritePngs(images);
+        var modelPath = Path.Combine(folder.FullPath, "model.mlcr");
+        fixture.Model.Save(modelPath);
+        var cache = Path.Combine(folder.FullPath, "cache");
+        var gallery = GalleryFolder.Open(images);
+
+        var firstReports = new List<WorkProgress>();
+        using var first = fixture.Model.CreateSearchEngine(gallery, modelPath, cache, progress: new SynchronousProgress(firstReports));
+        var secondReports = new List<WorkProgress>();
+        using var second = fixture.Model.CreateSearchEngine(gallery, modelPath, cache, GalleryPrecision.Half, new SynchronousProgress(secondReports));
+
+        Assert.Equal(SyntheticRows.Task.Images.Count, firstReports[^1].Done);
+        Assert.Empty(secondReports);
+        Assert.Equal(gallery.Ids, first.ImageIds);
+        var query = SyntheticRows.Task.Queries[0];
+        using var image = SyntheticRows.Image(query.Reference);
+        var expected = Engine.Search(image, query.Text, k: 5);
+        Assert.Equal(expected.Select(r => r.ImageId), first.Search(image, query.Text, k: 5).Select(r => r.ImageId));
+        Assert.Equal(GalleryPrecision.Half, second.GalleryPrecision);
+        Assert.Throws<FileNotFoundException>(() => fixture.Model.CreateSearchEngine(gallery, Path.Combine(folder.FullPath, "none.mlcr"), cache));
+    }
+
+    private sealed class SynchronousProgress(List<WorkProgress> reports) : IProgress<WorkProgress>
+    {
+        public void Report(WorkProgress value) => reports.Add(value);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ namespace MLNet.ComposedRetrieval;
 /// <para><see cref="Transform"/> is lazy: embeddings are computed <see cref="BatchSize"/> rows at a time as the
 /// result is read, and other columns pass through unchanged. It also serves ML.NET's prediction engine (one row at a
 /// time). Gallery images are embedded with <c>mlContext.Transforms.EmbedImages(model)</c>; a
-/// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine"/> answers queries.</para>
+/// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/> answers queries.</para>
 /// <para>Persistence: <see cref="Save(string)"/> writes one file (weights, options, vocabulary, preprocessing, format
 /// version) that <see cref="Load(MLContext, string)"/> reads back. ML.NET's <c>mlContext.Model.Save</c> cannot hold a
 /// third-party transformer and throws a <see cref="NotSupportedException"/> that says so.</para>
@@ -126,6 +126,32 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     {
         ArgumentNullException.ThrowIfNull(embeddedGallery);
         return GallerySearchEngine.FromEmbeddings(this, embeddedGallery, imageIdColumnName, embeddingColumnName, galleryPrecision);
+    }
+
+    /// <summary>
+    /// Indexes the images of a <see cref="GalleryFolder"/>, embedding each image once per model file: the embeddings
+    /// (float32) are kept under <paramref name="cacheFolder"/>, keyed on the model file's checksum and each image file's
+    /// path, size and time, so later engines over the same (or a subset of the same) gallery load them from disk.
+    /// </summary>
+    /// <param name="gallery">The gallery images.</param>
+    /// <param name="modelPath">The file this model was loaded from or saved to (its checksum keys the cache).</param>
+    /// <param name="cacheFolder">Where the embeddings are kept (entries go under <c>gallery-embeddings/</c>).</param>
+    /// <param name="galleryPrecision">How the engine stores the gallery embeddings (see
+    /// <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/>).</param>
+    /// <param name="progress">Progress (count and ETA) while images are embedded.</param>
+    /// <param name="cancellationToken">Stops between batches; the batches done stay cached.</param>
+    /// <exception cref="FileNotFoundException">No model file at <paramref name="modelPath"/>.</exception>
+    public GallerySearchEngine CreateSearchEngine(GalleryFolder gallery, string modelPath, string cacheFolder,
+        GalleryPrecision galleryPrecision = GalleryPrecision.Single, IProgress<WorkProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(gallery);
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        ArgumentException.ThrowIfNullOrEmpty(cacheFolder);
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model file '{modelPath}' does not exist.", modelPath);
+        using var scope = NewDisposeScope();
+        var embeddings = GalleryEmbeddings.Load(this, modelPath, gallery, cacheFolder, BatchSize, progress, log: null, out _, cancellationToken);
+        return GallerySearchEngine.FromIndex(this, new GalleryIndex(gallery.Ids, embeddings, precision: galleryPrecision));
     }
 
     /// <summary>Writes the model to one file (created or replaced atomically).</summary>

@@ -9,7 +9,7 @@ namespace MLNet.ComposedRetrieval;
 /// <summary>
 /// Exact top-K composed retrieval over an embedded gallery: give a reference image and a modification text, get the
 /// gallery images that best match, best first, with their scores. Made by
-/// <see cref="ComposeImageTextTransformer.CreateSearchEngine"/>.
+/// <see cref="ComposeImageTextTransformer.CreateSearchEngine(IDataView, string, string, string?, Retrieval.GalleryPrecision)"/>.
 /// </summary>
 /// <remarks>
 /// The single-query <c>Search</c> methods are safe to call from several threads at once. <see cref="Search(IDataView, int, string?, string, string)"/>
@@ -106,6 +106,41 @@ public sealed class GallerySearchEngine : IDisposable
     }
 
     /// <summary>
+    /// The composed query embeddings of several (reference image, text) pairs, computed in one network call: the first
+    /// half of <see cref="Search(MLImage, string, int, string?)"/>, for callers that batch queries or time the stages.
+    /// </summary>
+    /// <param name="referenceImages">The reference images.</param>
+    /// <param name="modificationTexts">The requested changes, one per image.</param>
+    /// <returns>One embedding of <see cref="ComposeImageTextTransformer.EmbeddingDimension"/> values per pair, in order.</returns>
+    public float[][] EmbedQueries(IReadOnlyList<MLImage> referenceImages, IReadOnlyList<string> modificationTexts)
+    {
+        ArgumentNullException.ThrowIfNull(referenceImages);
+        ArgumentNullException.ThrowIfNull(modificationTexts);
+        if (referenceImages.Count != modificationTexts.Count)
+            throw new ArgumentException($"{referenceImages.Count} reference images but {modificationTexts.Count} texts.", nameof(modificationTexts));
+        var model = _model.Model;
+        var images = referenceImages.Select(image => model.Prepare(RgbImage.FromMLImage(image ?? throw new ArgumentNullException(nameof(referenceImages))))).ToList();
+        var texts = modificationTexts.Select(text => TextColumnReader.Normalize(text ?? throw new ArgumentNullException(nameof(modificationTexts)))).ToList();
+        var values = new float[images.Count * model.EmbeddingDimension];
+        model.ComposeQueries(images, texts, values);
+        return values.Chunk(model.EmbeddingDimension).ToArray();
+    }
+
+    /// <summary>The top <paramref name="k"/> gallery images for a query embedding from <see cref="EmbedQueries"/>: the
+    /// second half of <see cref="Search(MLImage, string, int, string?)"/>.</summary>
+    /// <param name="queryEmbedding">A composed query embedding of this engine's model.</param>
+    /// <param name="k">How many images to return (fewer if the gallery is smaller).</param>
+    /// <param name="excludedImageId">A gallery id to leave out (usually the reference image's own).</param>
+    public IReadOnlyList<SearchResult> Search(float[] queryEmbedding, int k = 10, string? excludedImageId = null)
+    {
+        ArgumentNullException.ThrowIfNull(queryEmbedding);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (queryEmbedding.Length != _model.EmbeddingDimension)
+            throw new ArgumentException($"The query embedding has {queryEmbedding.Length} values; this model's have {_model.EmbeddingDimension}.", nameof(queryEmbedding));
+        return Results(Rank(queryEmbedding, 1, k, [excludedImageId])[0]);
+    }
+
+    /// <summary>
     /// Adds the top <paramref name="k"/> gallery ids (a String vector, best first) and their scores (a Single vector) to
     /// every row of <paramref name="queries"/>, which needs the model's reference image and text columns. Lazy and
     /// batched; other columns pass through.
@@ -143,7 +178,11 @@ public sealed class GallerySearchEngine : IDisposable
         var model = _model.Model;
         Span<float> query = stackalloc float[model.EmbeddingDimension];
         model.ComposeQueries([model.Prepare(reference)], [TextColumnReader.Normalize(modificationText)], query);
-        var ranking = Rank(query, 1, k, [excludedImageId])[0];
+        return Results(Rank(query, 1, k, [excludedImageId])[0]);
+    }
+
+    private static SearchResult[] Results(GalleryRanking ranking)
+    {
         var results = new SearchResult[ranking.Count];
         for (int i = 0; i < results.Length; i++) results[i] = new SearchResult(ranking.Ids[i], ranking.Scores[i]);
         return results;

@@ -1,14 +1,16 @@
 using System.Text.Json;
 using MLNet.ComposedRetrieval.Data;
 
-namespace MLNet.ComposedRetrieval.Experiment;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// A gallery given as a folder of image files: every image file under it (subfolders included), its id the file name
 /// without extension, optionally restricted to the ids of a split file. Ids listed by the split without a file are
-/// reported in <see cref="MissingImages"/>, never dropped silently.
+/// reported in <see cref="MissingImageIds"/>, never dropped silently. Used with
+/// <see cref="ComposeImageTextTransformer.CreateSearchEngine(GalleryFolder, string, string, Retrieval.GalleryPrecision, IProgress{Training.WorkProgress}?, CancellationToken)"/>,
+/// which embeds such a gallery once per model and keeps the embeddings on disk.
 /// </summary>
-internal sealed class GalleryFolder
+public sealed class GalleryFolder
 {
     /// <summary>The file extensions taken as images.</summary>
     public static IReadOnlyList<string> ImageExtensions { get; } = [".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"];
@@ -32,10 +34,13 @@ internal sealed class GalleryFolder
     public IReadOnlyList<string> Ids { get; }
 
     /// <summary>Ids the split file lists that have no image file in the folder.</summary>
-    public IReadOnlyList<MissingImage> MissingImages { get; }
+    public IReadOnlyList<string> MissingImageIds => MissingImages.Select(m => m.ImageId).ToList();
+
+    /// <summary>The ids of <see cref="MissingImageIds"/> with where they were looked for.</summary>
+    internal IReadOnlyList<MissingImage> MissingImages { get; }
 
     /// <summary>Where image ids are looked up, for missing-image reports.</summary>
-    public ImageLocator Locator => new(Root, ImageLocator.IdPlaceholder + ".*", searchSubfolders: true);
+    internal ImageLocator Locator => new(Root, ImageLocator.IdPlaceholder + ".*", searchSubfolders: true);
 
     /// <summary>Lists the images of <paramref name="folder"/>, restricted to the ids in <paramref name="splitFile"/> if given.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>

@@ -2,11 +2,11 @@ using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Training;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Experiment;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// The gallery embeddings of a saved model, kept on disk in float32 (a <see cref="FeatureCache"/>) so a second
-/// <c>evaluate</c> or <c>query</c> with the same model does not embed the gallery again. The cache is keyed on the model
+/// search engine, <c>evaluate</c> or <c>query</c> with the same model does not embed the gallery again. The cache is keyed on the model
 /// file's content (the SHA-256 every model file ends with); each entry on an image file's full path, size and
 /// modification time, so a changed or added image is embedded anew and any subset of a cached gallery (another split)
 /// is served from the cache.
