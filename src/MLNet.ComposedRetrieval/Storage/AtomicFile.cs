@@ -5,7 +5,7 @@ namespace MLNet.ComposedRetrieval.Storage;
 /// content, never a mix: the content goes to a uniquely named temporary file in the target's folder, is flushed to
 /// disk, and is renamed over the target, with the folder flushed before and after the rename (Linux) so the rename
 /// itself survives a power cut. On any failure the temporary file is deleted and an existing target is left untouched.
-/// Model files, training checkpoints, caches and reports are all written through here.
+/// Model files, training checkpoints, the feature cache and reports are written through here.
 /// </summary>
 internal static class AtomicFile
 {
