@@ -93,6 +93,8 @@ internal sealed class TrainingCheckpoint
         network.load(Path.Combine(folder, NetworkFile));
         using (var reader = new BinaryReader(File.OpenRead(Path.Combine(folder, OptimizerFile))))
             optimizer.LoadState(reader);
+        // A kill after the commit but before the clean-up left folders behind; a finished run saves no more to remove them.
+        DeleteEpochFoldersExcept(epoch, state.BestEpoch + 1);
         return state;
     }
 

@@ -43,44 +43,59 @@ public sealed class TrainerCheckpointTests : IDisposable
         return (result, bytes.ToArray());
     }
 
-    private static readonly Lazy<(TrainingResult Result, byte[] Network)> Uninterrupted = new(() => TrainAndSave(checkpoint: null));
+    /// <summary>Three steps an epoch: the fault tests run fifteen kills.</summary>
+    private static readonly TrainerOptions FaultOptions = Options with { TripletsPerEpoch = 48 };
+
+    private static readonly Lazy<(TrainingResult Result, byte[] Network)> Uninterrupted = new(() => TrainAndSave(checkpoint: null, options: FaultOptions));
 
     /// <summary>Every step of <see cref="TrainingCheckpoint.Save"/>, in order.</summary>
     private static readonly string[] Steps = ["network.bin", "optimizer.bin", "state.json", "checkpoint.json", "cleanup"];
 
-    public static TheoryData<string> SaveSteps => new(Steps);
+    /// <summary>Every step of every epoch's save: the first (nothing committed yet), a middle one and the last.</summary>
+    public static TheoryData<int, string> SavePoints
+    {
+        get
+        {
+            var points = new TheoryData<int, string>();
+            foreach (var epoch in Enumerable.Range(1, FaultOptions.Epochs))
+                foreach (var step in Steps)
+                    points.Add(epoch, step);
+            return points;
+        }
+    }
 
     private sealed class SimulatedKill : Exception;
 
     [Theory]
-    [MemberData(nameof(SaveSteps))]
-    public void AKillAtAnyStepOfASaveResumesFromAWholeEpochAndEndsWithTheUninterruptedModel(string killedAfter)
+    [MemberData(nameof(SavePoints))]
+    public void AKillAtAnyStepOfASaveResumesFromAWholeEpochAndEndsWithTheUninterruptedModel(int killedEpoch, string killedAfter)
     {
         var stepsSeen = new List<string>();
         var killed = new TrainingCheckpoint(_folder)
         {
             AfterSaveStep = (step, epoch) =>
             {
-                if (epoch != 2) return;
+                if (epoch != killedEpoch) return;
                 stepsSeen.Add(step);
                 if (step == killedAfter) throw new SimulatedKill();
             },
         };
-        Assert.Throws<SimulatedKill>(() => Train(killed));
+        Assert.Throws<SimulatedKill>(() => Train(killed, options: FaultOptions));
         Assert.Equal(Steps.TakeWhile(step => step != killedAfter).Append(killedAfter), stepsSeen);
-        // The pointer file is the commit: before it is replaced the checkpoint is still epoch 1's, whole.
-        int committed = killedAfter is "checkpoint.json" or "cleanup" ? 2 : 1;
+        // The pointer file is the commit: before it is replaced the checkpoint is still the previous epoch's, whole.
+        int committed = killedAfter is "checkpoint.json" or "cleanup" ? killedEpoch : killedEpoch - 1;
 
         var log = new List<string>();
-        var (resumed, network) = TrainAndSave(new TrainingCheckpoint(_folder), log: log.Add);
+        var (resumed, network) = TrainAndSave(new TrainingCheckpoint(_folder), log: log.Add, options: FaultOptions);
 
-        Assert.Contains($"Resuming after epoch {committed} from {_folder}.", log);
+        if (committed > 0) Assert.Contains($"Resuming after epoch {committed} from {_folder}.", log);
+        else Assert.DoesNotContain(log, line => line.StartsWith("Resuming"));
         var (expected, expectedNetwork) = Uninterrupted.Value;
         Assert.Equal(expected.BestEpoch, resumed.BestEpoch);
         Assert.Equal(expected.History.Select(Figures), resumed.History.Select(Figures));
         Assert.Equal(expectedNetwork, network);
         // Only the last epoch's folder and the best epoch's are left, with no temporary or stray file.
-        var kept = new[] { $"epoch-{Options.Epochs:D4}", $"epoch-{expected.BestEpoch + 1:D4}" }.Distinct().Order();
+        var kept = new[] { $"epoch-{FaultOptions.Epochs:D4}", $"epoch-{expected.BestEpoch + 1:D4}" }.Distinct().Order();
         Assert.Equal(kept, Directory.GetDirectories(_folder).Select(Path.GetFileName).Order());
         Assert.Equal(["checkpoint.json"], Directory.GetFiles(_folder).Select(Path.GetFileName));
         Assert.Empty(Directory.GetFiles(_folder, "*.tmp", SearchOption.AllDirectories));
