@@ -5,7 +5,7 @@ namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// MLNet.ComposedRetrieval's entry points on <see cref="MLContext"/>'s catalogs: <c>mlContext.Transforms.ComposeImageText</c>
-/// and <c>EmbedGalleryImages</c>, <c>mlContext.Ranking.EvaluateRecallAtK</c>, and <c>mlContext.Model.LoadComposeImageText</c>.
+/// and <c>EmbedGalleryImages</c>, <c>mlContext.Ranking.EvaluateRecallAtK</c>, and <c>mlContext.Model.SaveComposeImageText</c> / <c>LoadComposeImageText</c>.
 /// </summary>
 public static class ComposedRetrievalCatalog
 {
@@ -108,6 +108,24 @@ public static class ComposedRetrievalCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return RecallAtKEvaluation.Evaluate(Environment(catalog).Register("EvaluateRecallAtK"), queries, gallery, targetImageIdsColumnName, referenceImageIdColumnName,
             queryEmbeddingColumnName, galleryImageIdColumnName, galleryEmbeddingColumnName, ks, targetIdSeparator, galleryPrecision);
+    }
+
+    /// <summary>
+    /// Saves <paramref name="model"/> to one file with <see cref="ComposeImageTextTransformer.Save(string)"/>: created or
+    /// replaced atomically, so a failed save leaves an existing file untouched. Use it instead of
+    /// <c>mlContext.Model.Save(model, schema, path)</c>, which cannot hold this transformer and empties the file at
+    /// <c>path</c> before it finds out.
+    /// </summary>
+    /// <param name="catalog">The model operations catalog.</param>
+    /// <param name="model">The trained model.</param>
+    /// <param name="path">The model file; <see cref="LoadComposeImageText"/> reads it back.</param>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file could not be written.</exception>
+    public static void SaveComposeImageText(this ModelOperationsCatalog catalog, ComposeImageTextTransformer model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(model);
+        model.Save(path);
     }
 
     /// <summary>Loads a model saved by <see cref="ComposeImageTextTransformer.Save(string)"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MLNet.ComposedRetrieval.Storage;
 
 namespace MLNet.ComposedRetrieval.Reporting;
 
@@ -46,14 +47,7 @@ internal static class ExperimentReportJson
     }
 
     /// <summary>Writes the report to <paramref name="path"/> through a temporary file, so a reader never sees half of it.</summary>
-    public static void Save(ExperimentReport report, string path)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, Serialize(report));
-        File.Move(temp, path, overwrite: true);
-    }
+    public static void Save(ExperimentReport report, string path) => AtomicFile.WriteAllText(path, Serialize(report));
 
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a readable report.</exception>

@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Storage;
 using SkiaSharp;
 
 namespace MLNet.ComposedRetrieval.Reporting;
@@ -13,12 +14,5 @@ internal static class PngFile
         return data.ToArray();
     }
 
-    public static void Save(SKBitmap bitmap, string path)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        var temp = path + ".tmp";
-        File.WriteAllBytes(temp, Encode(bitmap));
-        File.Move(temp, path, overwrite: true);
-    }
+    public static void Save(SKBitmap bitmap, string path) => AtomicFile.WriteAllBytes(path, Encode(bitmap));
 }

@@ -1,3 +1,5 @@
+using MLNet.ComposedRetrieval.Storage;
+
 namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>Writes every file of an experiment's results into one folder (the query grid aside: it needs images).</summary>
@@ -18,8 +20,7 @@ internal static class ReportWriter
         var json = Path.Combine(folder, JsonFile);
         ExperimentReportJson.Save(report, json);
         var markdown = Path.Combine(folder, MarkdownFile);
-        File.WriteAllText(markdown + ".tmp", MarkdownReport.Write(report));
-        File.Move(markdown + ".tmp", markdown, overwrite: true);
+        AtomicFile.WriteAllText(markdown, MarkdownReport.Write(report));
         return charts ? [json, markdown, .. ExperimentCharts.WriteAll(report, folder, chartScale)] : [json, markdown];
     }
 }

@@ -83,7 +83,7 @@ internal sealed class ComposedRetrievalTrainer
                 (bestEpoch, bestRecall) = (epoch, selection);
                 if (Checkpoint is null) bestWeights = CloneWeights();
             }
-            Checkpoint?.Save(new CheckpointState(epoch + 1, Fingerprint(), history, bestEpoch, bestRecall, learnedSigma?.Value), _network, optimizer, isBest);
+            Checkpoint?.Save(new CheckpointState(epoch + 1, Fingerprint(), history, bestEpoch, bestRecall, learnedSigma?.Value), _network, optimizer);
             Log?.Invoke(Describe(record) + (isBest && Validation is not null ? " (best so far)" : ""));
         }
 
@@ -181,9 +181,9 @@ internal sealed class ComposedRetrievalTrainer
             _network.load_state_dict(bestWeights);
             foreach (var weight in bestWeights.Values) weight.Dispose();
         }
-        else if (Checkpoint is not null && File.Exists(Checkpoint.BestNetworkPath))
+        else if (Checkpoint?.BestNetworkPath is { } bestNetwork)
         {
-            _network.load(Checkpoint.BestNetworkPath);
+            _network.load(bestNetwork);
         }
     }
 

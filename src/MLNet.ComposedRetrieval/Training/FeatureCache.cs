@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using MLNet.ComposedRetrieval.Storage;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Training;
@@ -66,7 +67,7 @@ internal sealed class FeatureCache
         }
         else
         {
-            WriteAtomically(manifestPath, Encoding.UTF8.GetBytes(manifest));
+            AtomicFile.WriteAllBytes(manifestPath, Encoding.UTF8.GetBytes(manifest));
         }
 
         var cache = new FeatureCache(folder, key, itemShape, precision);
@@ -158,8 +159,8 @@ internal sealed class FeatureCache
     private void WriteChunk(IReadOnlyList<string> ids, byte[] values)
     {
         var name = $"chunk-{_nextChunk:D5}";
-        WriteAtomically(Path.Combine(Folder, name + DataExtension), values);
-        WriteAtomically(Path.Combine(Folder, name + ".ids"), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(ids));
+        AtomicFile.WriteAllBytes(Path.Combine(Folder, name + DataExtension), values);
+        AtomicFile.WriteAllBytes(Path.Combine(Folder, name + ".ids"), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(ids));
         AddChunk(ids, values);
     }
 
@@ -183,12 +184,5 @@ internal sealed class FeatureCache
         _chunks.Add(values);
         for (int row = 0; row < ids.Count; row++) _rows[ids[row]] = (chunk, row);
         _nextChunk = chunk + 1;
-    }
-
-    private static void WriteAtomically(string path, byte[] bytes)
-    {
-        var temp = path + "." + Environment.ProcessId + ".tmp";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, path, overwrite: true);
     }
 }

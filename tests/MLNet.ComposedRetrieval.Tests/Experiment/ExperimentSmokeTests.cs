@@ -57,7 +57,7 @@ public sealed class ExperimentSmokeTests(ITestOutputHelper output) : IDisposable
             using var bitmap = SKBitmap.Decode(Path.Combine(options.Output, png));
             Assert.True(bitmap is { Width: > 100, Height: > 100 }, $"{png} is not a readable image");
         }
-        Assert.True(File.Exists(Path.Combine(options.Output, "checkpoints", "uncertainty-seed1", "state.json")));
+        Assert.True(File.Exists(Path.Combine(options.Output, "checkpoints", "uncertainty-seed1", "checkpoint.json")));
 
         AssertSavedModelMatchesTheTrainedNetwork(outcome, outcome.Runs.Single(r => r.Method == "uncertainty"));
     }

@@ -148,6 +148,14 @@ public class ComposeImageTextEstimatorTests(TrainedModelFixture fixture)
         options = TwoSteps();
         options.TripletsPerEpoch = 8;
         Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.ComposeImageText(options));
+        // The ranges a model file is checked against at Load (ModelSettingLimits) hold here too.
+        foreach (var (batch, length) in new[] { (0, 16), (ModelSettingLimits.MaxInferenceBatchSize + 1, 16), (32, 1), (32, ModelSettingLimits.MaxTextLength + 1) })
+        {
+            options = TwoSteps();
+            (options.InferenceBatchSize, options.MaxTextLength) = (batch, length);
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.ComposeImageText(options));
+            Assert.Equal(batch == 32 ? nameof(options.MaxTextLength) : nameof(options.InferenceBatchSize), error.ParamName);
+        }
         options = TwoSteps();
         options.ValidationGallery = ml.Data.LoadFromEnumerable(new[] { new NumericTarget() });
         Assert.Throws<ArgumentException>(() => new ComposeImageTextEstimator(ml, options));

@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.ComposedRetrieval.Storage;
 using MLNet.ComposedRetrieval.Tests.Data;
+using MLNet.ComposedRetrieval.Tests.Storage;
 
 namespace MLNet.ComposedRetrieval.Tests.Pipeline;
 
@@ -65,6 +67,120 @@ public sealed class ModelPersistenceTests(TrainedModelFixture fixture) : IDispos
             Assert.Contains("ComposeImageTextTransformer.Save(path)", error.Message);
             Assert.Contains("ComposeImageTextTransformer.Load(mlContext, path)", error.Message);
         }
+    }
+
+    [Fact]
+    public void MLNetModelSaveEmptiesAnExistingFileBeforeItThrowsAndTheCatalogSaveDoesNot()
+    {
+        var path = Path.Combine(_folder.FullPath, "model.zip");
+        var good = File.ReadAllBytes(SavedModel());
+        File.WriteAllBytes(path, good);
+        var schema = SyntheticRows.Triplets(_ml, SyntheticRows.Task.Queries.Take(2)).Schema;
+
+        // ML.NET opens the file with File.Create (truncating it) before it calls the transformer's save hook, and has no
+        // hook that runs earlier: what was there is lost, and the stub of ML.NET's zip it had begun is left in its place
+        // (one entry, TrainingInfo/Version.txt; 193 bytes with ML.NET 5.0.1).
+        var error = Assert.Throws<NotSupportedException>(() => _ml.Model.Save(fixture.Model, schema, path));
+        Assert.Contains("empties the file", error.Message);
+        Assert.Contains("SaveComposeImageText", error.Message);
+        using (var stub = new System.IO.Compression.ZipArchive(File.OpenRead(path)))
+            Assert.Equal(["TrainingInfo/Version.txt"], stub.Entries.Select(e => e.FullName));
+
+        // The catalog's save for this transformer replaces the file atomically and is read back.
+        File.WriteAllBytes(path, good);
+        using var disposed = ComposeImageTextTransformer.Load(_ml, path);
+        disposed.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => _ml.Model.SaveComposeImageText(disposed, path));
+        Assert.Equal(good, File.ReadAllBytes(path));
+        _ml.Model.SaveComposeImageText(fixture.Model, path);
+        Assert.Equal(good, File.ReadAllBytes(path));
+        Assert.Equal(["model.mlcr", "model.zip"], Directory.GetFiles(_folder.FullPath).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void SaveAfterDisposeThrowsAndLeavesTheFileItWouldReplace()
+    {
+        var path = SavedModel();
+        var good = File.ReadAllBytes(path);
+        var loaded = ComposeImageTextTransformer.Load(_ml, path);
+        loaded.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => loaded.Save(path));
+        Assert.Throws<ObjectDisposedException>(() => loaded.Save(new MemoryStream()));
+        Assert.Equal(good, File.ReadAllBytes(path));
+        Assert.Equal([path], Directory.GetFileSystemEntries(_folder.FullPath));
+    }
+
+    [Fact]
+    public void AFailedSaveKeepsTheSavedModelAndLeavesNoTemporaryFile()
+    {
+        var path = SavedModel();
+        var good = File.ReadAllBytes(path);
+        void AssertUntouched()
+        {
+            Assert.Equal(good, File.ReadAllBytes(path));
+            Assert.Equal([path], Directory.GetFileSystemEntries(_folder.FullPath));
+        }
+
+        // Disk full half-way through the tensors, through the same atomic writer Save(path) uses.
+        Assert.Throws<IOException>(() => AtomicFile.Write(path, stream => fixture.Model.Save(new FullDiskStream(stream, good.Length / 2))));
+        AssertUntouched();
+        using (var full = new MemoryStream())
+            Assert.Throws<IOException>(() => fixture.Model.Save(new FullDiskStream(full, 1000)));
+
+        // A folder where the file should go.
+        var folder = Path.Combine(_folder.FullPath, "folder.mlcr");
+        Directory.CreateDirectory(folder);
+        Assert.Throws<IOException>(() => fixture.Model.Save(folder));
+        Assert.Empty(Directory.GetFileSystemEntries(folder));
+        Directory.Delete(folder);
+        AssertUntouched();
+    }
+
+    [SkippableFact]
+    public void ASaveToAReadOnlyFileOrFolderKeepsTheSavedModelAndLeavesNoTemporaryFile()
+    {
+        var path = SavedModel();
+        var good = File.ReadAllBytes(path);
+        // The model file made immutable (as root; a non-root user may replace a read-only file in a writable folder),
+        // then its folder made read-only.
+        foreach (var target in new[] { path, _folder.FullPath })
+        {
+            using var readOnly = ReadOnlyPath.TryProtect(target, out var reason);
+            Skip.If(readOnly is null, $"Cannot make '{target}' read-only here: {reason}.");
+            if (target == _folder.FullPath || Environment.IsPrivilegedProcess)
+                Assert.ThrowsAny<UnauthorizedAccessException>(() => fixture.Model.Save(path));
+        }
+        Assert.Equal(good, File.ReadAllBytes(path));
+        Assert.Equal([path], Directory.GetFileSystemEntries(_folder.FullPath));
+    }
+
+    [Theory]
+    [InlineData(0, 64, "BatchSize of 0")]
+    [InlineData(-4, 64, "BatchSize of -4")]
+    [InlineData(100_000_000, 64, "BatchSize of 100000000")]
+    [InlineData(32, 0, "MaxTextLength of 0")]
+    [InlineData(32, 1, "MaxTextLength of 1")]
+    [InlineData(32, -1, "MaxTextLength of -1")]
+    [InlineData(32, 2_000_000_000, "MaxTextLength of 2000000000")]
+    public void ASettingNoModelCanHaveIsRefusedAtLoad(int batchSize, int maxTextLength, string named)
+    {
+        var (manifest, tensors) = ModelFile.Read(File.OpenRead(SavedModel()), "saved");
+        byte[] crafted;
+        using (var stream = new MemoryStream())
+        {
+            ModelFile.Write(stream, manifest with
+            {
+                Settings = manifest.Settings with { BatchSize = batchSize },
+                Model = manifest.Model with { MaxTextLength = maxTextLength },
+            }, manifest.Tensors.Select(entry => (entry.Name, tensors[entry.Name])).ToList());
+            crafted = stream.ToArray();
+        }
+        foreach (var tensor in tensors.Values) tensor.Dispose();
+
+        var error = LoadFails<InvalidDataException>(crafted);
+        Assert.Contains(named, error.Message);
+        Assert.Contains("damaged or was edited", error.Message);
     }
 
     [Fact]

@@ -24,15 +24,107 @@ public sealed class TrainerCheckpointTests : IDisposable
         .Network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
 
     private static TrainingResult Train(TrainingCheckpoint? checkpoint, CancellationToken cancel = default, Action<string>? log = null,
-        TrainerOptions? options = null)
+        TrainerOptions? options = null) => TrainAndSave(checkpoint, cancel, log, options).Result;
+
+    /// <summary>Trains and returns the result with the bytes of the network it ends with.</summary>
+    private static (TrainingResult Result, byte[] Network) TrainAndSave(TrainingCheckpoint? checkpoint, CancellationToken cancel = default,
+        Action<string>? log = null, TrainerOptions? options = null)
     {
         var (network, inputs, task) = SyntheticLearningTests.Build(seed: 4, textDropout: 0);
+        using var _ = network;
         network.load_state_dict(InitialWeights);
         var trainer = new ComposedRetrievalTrainer(network, options ?? Options)
         {
             Validation = SyntheticLearningTests.Queries(task), Checkpoint = checkpoint, Log = log,
         };
-        return trainer.Fit(SyntheticLearningTests.Triplets(task), inputs, cancel);
+        var result = trainer.Fit(SyntheticLearningTests.Triplets(task), inputs, cancel);
+        using var bytes = new MemoryStream();
+        network.save(bytes);
+        return (result, bytes.ToArray());
+    }
+
+    /// <summary>Three steps an epoch: the fault tests run fifteen kills.</summary>
+    private static readonly TrainerOptions FaultOptions = Options with { TripletsPerEpoch = 48 };
+
+    private static readonly Lazy<(TrainingResult Result, byte[] Network)> Uninterrupted = new(() => TrainAndSave(checkpoint: null, options: FaultOptions));
+
+    /// <summary>Every step of <see cref="TrainingCheckpoint.Save"/>, in order.</summary>
+    private static readonly string[] Steps = ["network.bin", "optimizer.bin", "state.json", "checkpoint.json", "cleanup"];
+
+    /// <summary>Every step of every epoch's save: the first (nothing committed yet), a middle one and the last.</summary>
+    public static TheoryData<int, string> SavePoints
+    {
+        get
+        {
+            var points = new TheoryData<int, string>();
+            foreach (var epoch in Enumerable.Range(1, FaultOptions.Epochs))
+                foreach (var step in Steps)
+                    points.Add(epoch, step);
+            return points;
+        }
+    }
+
+    private sealed class SimulatedKill : Exception;
+
+    [Theory]
+    [MemberData(nameof(SavePoints))]
+    public void AKillAtAnyStepOfASaveResumesFromAWholeEpochAndEndsWithTheUninterruptedModel(int killedEpoch, string killedAfter)
+    {
+        var stepsSeen = new List<string>();
+        var killed = new TrainingCheckpoint(_folder)
+        {
+            AfterSaveStep = (step, epoch) =>
+            {
+                if (epoch != killedEpoch) return;
+                stepsSeen.Add(step);
+                if (step == killedAfter) throw new SimulatedKill();
+            },
+        };
+        Assert.Throws<SimulatedKill>(() => Train(killed, options: FaultOptions));
+        Assert.Equal(Steps.TakeWhile(step => step != killedAfter).Append(killedAfter), stepsSeen);
+        // The pointer file is the commit: before it is replaced the checkpoint is still the previous epoch's, whole.
+        int committed = killedAfter is "checkpoint.json" or "cleanup" ? killedEpoch : killedEpoch - 1;
+
+        var log = new List<string>();
+        var (resumed, network) = TrainAndSave(new TrainingCheckpoint(_folder), log: log.Add, options: FaultOptions);
+
+        if (committed > 0) Assert.Contains($"Resuming after epoch {committed} from {_folder}.", log);
+        else Assert.DoesNotContain(log, line => line.StartsWith("Resuming"));
+        var (expected, expectedNetwork) = Uninterrupted.Value;
+        Assert.Equal(expected.BestEpoch, resumed.BestEpoch);
+        Assert.Equal(expected.History.Select(Figures), resumed.History.Select(Figures));
+        Assert.Equal(expectedNetwork, network);
+        // Only the last epoch's folder and the best epoch's are left, with no temporary or stray file.
+        var kept = new[] { $"epoch-{FaultOptions.Epochs:D4}", $"epoch-{expected.BestEpoch + 1:D4}" }.Distinct().Order();
+        Assert.Equal(kept, Directory.GetDirectories(_folder).Select(Path.GetFileName).Order());
+        Assert.Equal(["checkpoint.json"], Directory.GetFiles(_folder).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(_folder, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    private static string Figures(EpochRecord e) =>
+        FormattableString.Invariant($"{e.Epoch} {e.Loss:R} {e.InfoNceLoss:R} {e.LearningRate:R} {e.Gamma:R} {string.Join(",", e.ValidationRecall.Select(r => $"{r.Key}:{r.Value:R}"))}");
+
+    [Fact]
+    public void ACheckpointOfTheFormatThatReplacedFilesOneByOneIsRefusedClearly()
+    {
+        Directory.CreateDirectory(_folder);
+        File.WriteAllText(Path.Combine(_folder, "state.json"), "{\"CompletedEpochs\": 1}");
+        File.WriteAllBytes(Path.Combine(_folder, "network.bin"), [1, 2, 3]);
+
+        var error = Assert.Throws<InvalidDataException>(() => Train(new TrainingCheckpoint(_folder)));
+        Assert.Contains("earlier version", error.Message);
+        Assert.Contains("Delete the folder", error.Message);
+    }
+
+    [Fact]
+    public void APointerToAnEpochWhoseFilesAreGoneIsReported()
+    {
+        Train(new TrainingCheckpoint(_folder), options: Options with { Epochs = 1 });
+        File.WriteAllText(Path.Combine(_folder, "checkpoint.json"), "{\"FormatVersion\": 2, \"CompletedEpochs\": 5}");
+
+        var error = Assert.Throws<InvalidDataException>(() => Train(new TrainingCheckpoint(_folder)));
+        Assert.Contains("incomplete", error.Message);
+        Assert.Contains("epoch-0005", error.Message);
     }
 
     [Theory]

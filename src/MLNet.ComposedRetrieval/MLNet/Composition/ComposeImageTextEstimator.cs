@@ -217,8 +217,10 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
             if (!Enum.IsDefined(TextEncoder)) throw new ArgumentOutOfRangeException(nameof(TextEncoder), TextEncoder, "Unknown text encoder.");
             Positive(EmbeddingDimension, nameof(EmbeddingDimension));
             Positive(Epochs, nameof(Epochs));
-            Positive(InferenceBatchSize, nameof(InferenceBatchSize));
-            if (MaxTextLength < 2) throw new ArgumentOutOfRangeException(nameof(MaxTextLength), MaxTextLength, "A text needs at least 2 tokens.");
+            if (!ModelSettingLimits.IsValidInferenceBatchSize(InferenceBatchSize))
+                throw new ArgumentOutOfRangeException(nameof(InferenceBatchSize), InferenceBatchSize, ModelSettingLimits.InferenceBatchSizeRule);
+            if (!ModelSettingLimits.IsValidTextLength(MaxTextLength))
+                throw new ArgumentOutOfRangeException(nameof(MaxTextLength), MaxTextLength, ModelSettingLimits.TextLengthRule);
             if (BatchSize < 2) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "InfoNCE needs a batch of at least 2 triplets.");
             if (TripletsPerEpoch is { } sample && sample < BatchSize)
                 throw new ArgumentOutOfRangeException(nameof(TripletsPerEpoch), sample, $"Must be at least one batch ({BatchSize}).");

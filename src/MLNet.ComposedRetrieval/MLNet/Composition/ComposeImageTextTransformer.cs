@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNet.ComposedRetrieval.Retrieval;
+using MLNet.ComposedRetrieval.Storage;
 using MLNet.ComposedRetrieval.Training;
 using static TorchSharp.torch;
 
@@ -18,8 +19,11 @@ namespace MLNet.ComposedRetrieval;
 /// time). Gallery images are embedded with <c>mlContext.Transforms.EmbedImages(model)</c>; a
 /// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/> answers queries.</para>
 /// <para>Persistence: <see cref="Save(string)"/> writes one file (weights, options, vocabulary, preprocessing, format
-/// version) that <see cref="Load(MLContext, string)"/> reads back. ML.NET's <c>mlContext.Model.Save</c> cannot hold a
-/// third-party transformer and throws a <see cref="NotSupportedException"/> that says so.</para>
+/// version) that <see cref="Load(MLContext, string)"/> reads back; it replaces a file atomically, so a failed save
+/// loses nothing. ML.NET's <c>mlContext.Model.Save</c> cannot hold a third-party transformer and throws a
+/// <see cref="NotSupportedException"/> that says so, but only after it has created or emptied the target file (ML.NET
+/// opens the file before any code of this library runs); <c>mlContext.Model.SaveComposeImageText(model, path)</c> is
+/// the ML.NET-style call that saves atomically.</para>
 /// <para>The transformer owns native TorchSharp memory: dispose it when done, after the embedders and search engines
 /// made from it.</para>
 /// </remarks>
@@ -154,22 +158,26 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
         return GallerySearchEngine.FromIndex(this, new GalleryIndex(gallery.Ids, embeddings, precision: galleryPrecision));
     }
 
-    /// <summary>Writes the model to one file (created or replaced atomically).</summary>
+    /// <summary>
+    /// Writes the model to one file, created or replaced atomically: the content goes to a temporary file in the same
+    /// folder, is flushed to disk and renamed over <paramref name="path"/>. A failed save (disk full, no permission, a
+    /// folder at <paramref name="path"/>) leaves an existing file untouched and no temporary file behind.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file could not be written.</exception>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        var temporary = full + ".tmp";
-        using (var stream = File.Create(temporary)) Save(stream);
-        File.Move(temporary, full, overwrite: true);
+        Model.ThrowIfDisposed();
+        AtomicFile.Write(path, Save);
     }
 
     /// <summary>Writes the model to <paramref name="stream"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        Model.ThrowIfDisposed();
         ModelPersistence.Write(stream, this);
     }
 
@@ -205,9 +213,11 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
 
     internal const string SaveNotSupportedMessage =
         "ComposeImageTextTransformer cannot be saved by mlContext.Model.Save: ML.NET's model zip has no public API for " +
-        "third-party transformers. Save it with ComposeImageTextTransformer.Save(path) and load it with " +
-        "ComposeImageTextTransformer.Load(mlContext, path) (or mlContext.Model.LoadComposeImageText(path)). Transforms " +
-        "before it in a pipeline (LoadImages, ...) hold no trained state: recreate them and Append the loaded transformer.";
+        "third-party transformers. Save it with ComposeImageTextTransformer.Save(path) (or mlContext.Model.SaveComposeImageText(model, path)) " +
+        "and load it with ComposeImageTextTransformer.Load(mlContext, path) (or mlContext.Model.LoadComposeImageText(path)). Transforms " +
+        "before it in a pipeline (LoadImages, ...) hold no trained state: recreate them and Append the loaded transformer. " +
+        "Note: mlContext.Model.Save(model, schema, path) creates or empties the file at path before it reaches this " +
+        "transformer, so whatever that file held is gone (saving to a Stream avoids that).";
 
     /// <summary>Frees the network's native memory.</summary>
     public void Dispose() => Model.Dispose();

@@ -44,6 +44,9 @@ internal sealed class ComposedRetrievalModel : IDisposable
             : $"ResNet with batch norm folded, dense (oneDNN not used: {reason})";
     }
 
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(ComposeImageTextTransformer));
+
     /// <summary>How <see cref="EncodeImages"/> runs the image backbone, for diagnostics.</summary>
     public string ImageBackboneExecution { get; }
 
@@ -66,7 +69,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
     /// <summary>Writes the composed query embeddings of (reference, text) pairs, row after row, into <paramref name="destination"/>.</summary>
     public void ComposeQueries(IReadOnlyList<RgbImage> references, IReadOnlyList<string> texts, Span<float> destination)
     {
-        ObjectDisposedException.ThrowIf(_disposed, typeof(ComposeImageTextTransformer));
+        ThrowIfDisposed();
         if (references.Count != texts.Count)
             throw new ArgumentException($"{references.Count} reference images but {texts.Count} texts.", nameof(texts));
         if (references.Count == 0) return;
@@ -81,7 +84,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
     /// <summary>Writes the embeddings of images as gallery/target images into <paramref name="destination"/>.</summary>
     public void EmbedImages(IReadOnlyList<RgbImage> images, Span<float> destination)
     {
-        ObjectDisposedException.ThrowIf(_disposed, typeof(ComposeImageTextTransformer));
+        ThrowIfDisposed();
         if (images.Count == 0) return;
         using var inference = inference_mode();
         using var scope = NewDisposeScope();

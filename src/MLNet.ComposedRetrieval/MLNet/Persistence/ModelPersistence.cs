@@ -40,6 +40,7 @@ internal static class ModelPersistence
         ComposedRetrievalNetwork? network = null;
         try
         {
+            CheckSettings(manifest, source);
             float[]? meanImage = tensors.Remove(MeanImageTensor, out var mean) ? mean.data<float>().ToArray() : null;
             mean?.Dispose();
             var preprocessing = description.Preprocessing.ToPreprocessing(meanImage);
@@ -65,5 +66,19 @@ internal static class ModelPersistence
         channel.Info(MessageSensitivity.None,
             $"Loaded '{source}': {description.ImageEncoder} + {description.TextEncoder}, {description.EmbeddingDimension}-d embeddings, on {device}.");
         return new ComposeImageTextTransformer(environment, model, manifest.Settings, manifest.TrainingHistory);
+    }
+
+    /// <summary>Refuses settings no saved model has (a damaged or edited file) before anything is built from them.</summary>
+    private static void CheckSettings(ModelManifest manifest, string source)
+    {
+        if (manifest.Model is null || manifest.Settings is null || manifest.TrainingHistory is null)
+            throw new InvalidDataException($"'{source}' has an incomplete manifest (no model description, settings or training history).");
+        if (!ModelSettingLimits.IsValidInferenceBatchSize(manifest.Settings.BatchSize))
+            throw Invalid("BatchSize", manifest.Settings.BatchSize, ModelSettingLimits.InferenceBatchSizeRule);
+        if (!ModelSettingLimits.IsValidTextLength(manifest.Model.MaxTextLength))
+            throw Invalid("MaxTextLength", manifest.Model.MaxTextLength, ModelSettingLimits.TextLengthRule);
+
+        InvalidDataException Invalid(string name, int value, string rule) =>
+            new($"'{source}' holds an invalid {name} of {value} ({rule}); the file is damaged or was edited.");
     }
 }
