@@ -16,7 +16,7 @@ namespace MLNet.ComposedRetrieval;
 /// <para><see cref="Transform"/> is lazy: embeddings are computed <see cref="BatchSize"/> rows at a time as the
 /// result is read, and other columns pass through unchanged. It also serves ML.NET's prediction engine (one row at a
 /// time). Gallery images are embedded with <c>mlContext.Transforms.EmbedImages(model)</c>; a
-/// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine"/> answers queries.</para>
+/// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/> (or, over any <see cref="IGalleryStore"/>, <see cref="CreateSearchEngine(IGalleryStore)"/>) answers queries.</para>
 /// <para>Persistence: <see cref="Save(string)"/> writes one file (weights, options, vocabulary, preprocessing, format
 /// version) that <see cref="Load(MLContext, string)"/> reads back. ML.NET's <c>mlContext.Model.Save</c> cannot hold a
 /// third-party transformer and throws a <see cref="NotSupportedException"/> that says so.</para>
@@ -28,13 +28,16 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     private readonly ComponentEnvironment _environment;
     private readonly TransformerSettings _settings;
 
+    private string? _checksum;
+
     internal ComposeImageTextTransformer(ComponentEnvironment environment, ComposedRetrievalModel model,
-        TransformerSettings settings, IReadOnlyList<EpochRecord> history)
+        TransformerSettings settings, IReadOnlyList<EpochRecord> history, string? checksum = null)
     {
         _environment = environment;
         Model = model;
         _settings = settings;
         TrainingHistory = history;
+        _checksum = checksum;
     }
 
     internal ComposedRetrievalModel Model { get; }
@@ -64,6 +67,13 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
 
     /// <summary>The text encoder the model uses.</summary>
     public TextEncoderArchitecture TextEncoder => Model.Description.TextEncoder;
+
+    /// <summary>
+    /// The SHA-256 (64 hex digits) identifying this model: that of the file it was loaded from, or else of the file
+    /// <see cref="Save(string)"/> would write (computed once, on first use). Gallery stores record it with the embeddings
+    /// they hold and refuse queries from another model (<see cref="IGalleryStore.ModelChecksum"/>).
+    /// </summary>
+    public string ModelChecksum => _checksum ??= ModelPersistence.Write(Stream.Null, this);
 
     /// <summary>What each training epoch did (loss terms, learning rate, validation recall).</summary>
     public IReadOnlyList<EpochRecord> TrainingHistory { get; }
@@ -124,6 +134,20 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
         return GallerySearchEngine.FromEmbeddings(this, embeddedGallery, imageIdColumnName, embeddingColumnName, galleryPrecision);
     }
 
+    /// <summary>
+    /// A search engine over a gallery kept in <paramref name="store"/>: an <see cref="InMemoryGalleryStore"/> or a
+    /// <see cref="PgVectorGalleryStore"/> (<see cref="IGalleryStore"/> says which to pick when). The store stays the
+    /// caller's: disposing the engine does not dispose it.
+    /// </summary>
+    /// <param name="store">The gallery, embedded by this model.</param>
+    /// <exception cref="GalleryStoreException">The store holds another model's embeddings
+    /// (<see cref="GalleryStoreFailure.ModelMismatch"/>).</exception>
+    public GallerySearchEngine CreateSearchEngine(IGalleryStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return GallerySearchEngine.FromStore(this, store, ownsStore: false);
+    }
+
     /// <summary>Writes the model to one file (created or replaced atomically).</summary>
     public void Save(string path)
     {
@@ -132,7 +156,10 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
         var folder = Path.GetDirectoryName(full);
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
         var temporary = full + ".tmp";
-        using (var stream = File.Create(temporary)) Save(stream);
+        string checksum;
+        using (var stream = File.Create(temporary)) checksum = ModelPersistence.Write(stream, this);
+        // A loaded model keeps the checksum of the file it came from (the one its gallery stores recorded).
+        _checksum ??= checksum;
         File.Move(temporary, full, overwrite: true);
     }
 
@@ -140,7 +167,8 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ModelPersistence.Write(stream, this);
+        var checksum = ModelPersistence.Write(stream, this);
+        _checksum ??= checksum;
     }
 
     /// <summary>Reads a model written by <see cref="Save(string)"/>; its embeddings are bit-identical to the saved one's
@@ -186,7 +214,7 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
 
     /// <summary>A transformer over the same model (not a copy: disposing either frees both) with other settings.</summary>
     internal ComposeImageTextTransformer WithSettings(TransformerSettings settings) =>
-        new(_environment, Model, settings, TrainingHistory);
+        new(_environment, Model, settings, TrainingHistory, _checksum);
 
     private ComposedQueryMapper CreateMapper(DataViewSchema inputSchema)
     {
