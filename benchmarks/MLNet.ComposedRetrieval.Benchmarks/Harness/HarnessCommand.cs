@@ -13,11 +13,13 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// number of cores), <c>--repeats</c>, <c>--sizes</c> (search gallery sizes, comma-separated), <c>--queries</c>
 /// (queries per search call, comma-separated), <c>--precision</c> (gallery precisions of the search and latency sections, comma-separated:
 /// single, half, int8; default single), <c>--shared</c> (the shared data folder, for the latency and
-/// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository).
+/// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository). The pgvector section takes
+/// <c>--pg</c> (a connection string; default $MLNET_CR_PGVECTOR_CONNECTION), <c>--pg-sizes</c>, <c>--ef</c>
+/// (ef_search values), <c>--pg-queries</c> and <c>--model</c> (a saved model: adds recall on the real val set).
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "latency-variants"];
+    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "latency-variants", "pgvector"];
 
     public static int Run(string[] args)
     {
@@ -90,6 +92,21 @@ internal static class HarnessCommand
                     Console.WriteLine();
                     if (Dataset(options) is { } variantData)
                         Console.WriteLine(QuerySection.RunLatencyVariants(variantData, IntList(options, "variant-rounds", [20])[0]));
+                    break;
+                case "pgvector":
+                    Console.WriteLine("## (e) Gallery in PostgreSQL + pgvector (HNSW, halfvec, exact re-rank) vs exact in-memory search");
+                    Console.WriteLine();
+                    var connection = options.GetValueOrDefault("pg") ?? Environment.GetEnvironmentVariable("MLNET_CR_PGVECTOR_CONNECTION");
+                    if (connection is null)
+                    {
+                        Console.WriteLine("(Skipped: needs a PostgreSQL + pgvector connection string: --pg or MLNET_CR_PGVECTOR_CONNECTION.)");
+                        Console.WriteLine();
+                        break;
+                    }
+                    if (options.GetValueOrDefault("model") is { } modelPath && Dataset(options) is { } recallData)
+                        Console.WriteLine(PgVectorSection.RunRecall(connection, modelPath, recallData, IntList(options, "ef", [100]).Max()));
+                    Console.WriteLine(PgVectorSection.RunScale(connection, IntList(options, "pg-sizes", [100_000]), IntList(options, "ef", [40, 100, 200, 400]),
+                        IntList(options, "pg-queries", [200])[0]));
                     break;
                 case "indexing":
                     Console.WriteLine("## (c) Gallery indexing (decode, preprocess, ResNet-18, head, index)");
