@@ -25,7 +25,7 @@ internal static class PgVectorSection
 
     public static string RunScale(string connectionString, IReadOnlyList<int> sizes, IReadOnlyList<int> efSearches, int queryCount)
     {
-        var table = new MarkdownTable("N", "ingest (rows/s)", "index build (s)", "table + index MB", "ef_search", "query p50 (ms)",
+        var table = new MarkdownTable("N", "ingest (rows/s)", "index build (s)", "table + index (MB)", "ef_search", "query p50 (ms)",
             "query p95 (ms)", "top-50 overlap with exact (mean)", "worst query", "same first image", "exact in-memory p50 (ms)");
         foreach (var n in sizes)
         {
@@ -44,7 +44,7 @@ internal static class PgVectorSection
 
             var collection = $"bench_{n}";
             PgVectorGalleryStore.DropAsync(connectionString, collection).GetAwaiter().GetResult();
-            var options = new PgVectorGalleryOptions { Collection = collection, IngestBatchSize = 2000, IndexBuildTimeout = TimeSpan.Zero };
+            var options = new PgVectorGalleryOptions { Collection = collection, IngestBatchSize = 2000, IndexBuildMemoryMegabytes = 512 };
             GalleryIngestProgress ingested;
             TimeSpan build;
             using (var store = PgVectorGalleryStore.OpenAsync(connectionString, "synthetic", Width, options).GetAwaiter().GetResult())
@@ -134,7 +134,8 @@ internal static class PgVectorSection
     /// <summary>Table plus index size of a collection.</summary>
     private static double RelationMegabytes(string connectionString, string collection)
     {
-        using var connection = new NpgsqlConnection(connectionString);
+        // Unpooled: a server limited to a few connections (PGlite) must not keep this one.
+        using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
         connection.Open();
         using var command = new NpgsqlCommand($"SELECT pg_total_relation_size('\"mlcr_gallery_{collection}\"')", connection);
         return (long)command.ExecuteScalar()! / 1e6;

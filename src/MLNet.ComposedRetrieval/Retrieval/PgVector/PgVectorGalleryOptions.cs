@@ -35,6 +35,12 @@ public sealed record PgVectorGalleryOptions
     /// <see cref="IndexBuildTimeout"/>.</summary>
     public TimeSpan? CommandTimeout { get; init; }
 
+    /// <summary>
+    /// <c>maintenance_work_mem</c> for the HNSW build, in megabytes (null: the server's setting). The build is much
+    /// faster while the graph fits in it (about 1.3 kB a row for halfvec(512) with m = 16).
+    /// </summary>
+    public int? IndexBuildMemoryMegabytes { get; init; }
+
     /// <summary>The longest building the HNSW index may take (0: no limit).</summary>
     public TimeSpan IndexBuildTimeout { get; init; } = TimeSpan.Zero;
 
@@ -54,6 +60,7 @@ public sealed record PgVectorGalleryOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(RerankCandidates, 1, nameof(RerankCandidates));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxScanTuples, 1, nameof(MaxScanTuples));
         ArgumentOutOfRangeException.ThrowIfLessThan(IngestBatchSize, 1, nameof(IngestBatchSize));
+        if (IndexBuildMemoryMegabytes is { } memory) ArgumentOutOfRangeException.ThrowIfLessThan(memory, 1, nameof(IndexBuildMemoryMegabytes));
         ArgumentNullException.ThrowIfNull(Retry, nameof(Retry));
         Retry.Validate();
     }

@@ -178,11 +178,15 @@ public sealed class PgVectorGalleryStore : IGalleryStore, IAsyncDisposable
         var clock = Stopwatch.StartNew();
         await RunAsync("HNSW index build", async (connection, ct) =>
         {
-            await using var command = new NpgsqlCommand(_sql.CreateHnswIndex(_options.HnswM, _options.HnswEfConstruction), connection)
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            if (_options.IndexBuildMemoryMegabytes is { } megabytes)
+                await Execute(connection, transaction, "SELECT set_config('maintenance_work_mem', $1, true)", ct, $"{megabytes}MB");
+            await using var command = new NpgsqlCommand(_sql.CreateHnswIndex(_options.HnswM, _options.HnswEfConstruction), connection, transaction)
             {
                 CommandTimeout = (int)Math.Ceiling(_options.IndexBuildTimeout.TotalSeconds),
             };
             await command.ExecuteNonQueryAsync(ct);
+            await transaction.CommitAsync(ct);
             return true;
         }, cancellationToken).ConfigureAwait(false);
         return clock.Elapsed;
