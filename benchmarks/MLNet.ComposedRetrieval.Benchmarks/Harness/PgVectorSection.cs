@@ -72,13 +72,13 @@ internal static class PgVectorSection
                 var overlaps = found.Select((r, i) => r.Ids.Intersect(exact[i].Ids).Count() / (double)exact[i].Count).ToArray();
                 var sameFirst = found.Select((r, i) => r.Ids[0] == exact[i].Ids[0]).Count(s => s) / (double)queries.Length;
                 table.Add(n.ToString("N0"), MarkdownTable.Format(ingested.InsertedPerSecond), MarkdownTable.Format(build.TotalSeconds),
-                    MarkdownTable.Format(megabytes), ef, MarkdownTable.Format(times.Median * 1e3), MarkdownTable.Format(times.P95 * 1e3),
+                    MarkdownTable.Format(megabytes), ef > K ? $"{ef}" : $"{ef} ({K + 1})", MarkdownTable.Format(times.Median * 1e3), MarkdownTable.Format(times.P95 * 1e3),
                     $"{overlaps.Average():P1}", $"{overlaps.Min():P0}", $"{sameFirst:P0}", MarkdownTable.Format(memoryTimes.Median * 1e3));
             }
             PgVectorGalleryStore.DropAsync(connectionString, collection).GetAwaiter().GetResult();
         }
         return table + $"\n{queryCount} single queries per row, each near a gallery image (that image excluded), top {K}, " +
-               $"candidates re-ranked exactly = {K}; exact = the in-memory float16 search of the same vectors (the store keeps halfvec).\n";
+               $"candidates re-ranked exactly = {K} (ef_search is raised to {K + 1} when lower, in brackets); exact = the in-memory float16 search of the same vectors (the store keeps halfvec).\n";
     }
 
     public static string RunRecall(string connectionString, string modelPath, string datasetRoot, int efSearch)
