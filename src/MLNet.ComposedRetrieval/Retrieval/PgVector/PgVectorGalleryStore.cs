@@ -81,7 +81,6 @@ public sealed class PgVectorGalleryStore : IGalleryStore, IAsyncDisposable
                 // Types are read when the first connection opens: read them again now that pgvector's exist.
                 await connection.ReloadTypesAsync(ct);
                 await using var transaction = await connection.BeginTransactionAsync(ct);
-                var sql = new PgVectorSql(collection, options.Storage, dimension);
                 await Execute(connection, transaction, PgVectorSql.CreateCollections, ct);
                 await Execute(connection, transaction, PgVectorSql.RegisterCollection, ct,
                     collection, modelChecksum, dimension, options.Storage.ToString());
