@@ -56,7 +56,7 @@ public sealed class GallerySearchEngine : IDisposable
     internal static GallerySearchEngine FromEmbeddings(ComposeImageTextTransformer model, IDataView embeddedGallery,
         string imageIdColumnName, string embeddingColumnName, GalleryPrecision precision)
     {
-        var table = EmbeddingTable.Read(embeddedGallery, imageIdColumnName, embeddingColumnName, "gallery");
+        var table = EmbeddingTable.Read(embeddedGallery, imageIdColumnName, embeddingColumnName);
         if (table.Dimension != model.EmbeddingDimension)
             throw new ArgumentException(
                 $"The gallery embedding column '{embeddingColumnName}' has {table.Dimension} values per row; this model's " +
