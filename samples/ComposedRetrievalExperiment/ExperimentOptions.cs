@@ -54,6 +54,10 @@ internal sealed record ExperimentOptions
     public int TopK { get; init; } = 5;
     /// <summary>How the searched gallery is stored: evaluate scores each (one run apiece), query takes one.</summary>
     public IReadOnlyList<GalleryPrecision> GalleryPrecisions { get; init; } = [GalleryPrecision.Single];
+    /// <summary>query: a PostgreSQL + pgvector connection string; the gallery is kept and searched there.</summary>
+    public string? Store { get; init; }
+    /// <summary>query with --store: the collection (default: gallery_ and the model checksum's first 12 digits).</summary>
+    public string? Collection { get; init; }
 
     public const string HelpText = """
         Composed image retrieval: InfoNCE baseline vs. multi-grained uncertainty regularisation (ICLR 2024).
@@ -64,6 +68,7 @@ internal sealed record ExperimentOptions
                                      --gallery DIR [--split FILE] [--image-root DIR] [--output DIR]
                                              score a saved model: Recall@1/10/50 with the run's protocol, results.json/.md
           ComposedRetrievalExperiment query --model FILE --image PATH --text "..." --gallery DIR [--split FILE] [--top-k 5]
+                                     [--store "Host=...;..." [--collection NAME]]
                                              print the top K gallery images (id, score, file) for one image and one text
 
         The run saves every trained model as <output>/models/<method>-seed<N>.mlcr, the ML.NET component's model file
@@ -119,6 +124,10 @@ internal sealed record ExperimentOptions
           --gallery-precision P,...  how the searched gallery is stored: single (float32, the default), half (float16)
                                      or int8 (a scale per image); evaluate takes several, one run each (single,half,int8
                                      measures the recall each costs), query one
+          --store "Host=...;..."     query: keep the gallery in PostgreSQL + pgvector (Npgsql connection string): its
+                                     embeddings are put there once (resumable), then the query is answered by the store
+                                     (HNSW, halfvec, exact re-rank); --gallery-precision does not apply
+          --collection NAME          the store's collection (default gallery_<first 12 digits of the model's checksum>)
           --cache DIR                gallery embeddings are cached (float32) under DIR/gallery-embeddings, keyed on the model
                                      file's checksum and each image file's path, size and time: a second call reuses them
 
@@ -182,6 +191,8 @@ internal sealed record ExperimentOptions
                 "--image" => options with { Image = Value() },
                 "--text" => options with { Text = Value() },
                 "--top-k" => options with { TopK = Int(Value(), name) },
+                "--store" => options with { Store = Value() },
+                "--collection" => options with { Collection = Value() },
                 "--gallery-precision" => options with
                 {
                     GalleryPrecisions = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

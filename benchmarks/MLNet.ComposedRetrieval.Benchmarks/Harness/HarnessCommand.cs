@@ -16,11 +16,13 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository). The <c>load</c> section, run only
 /// when named, drives a running FashionSearchWeb app: <c>--url</c> (loopback; default http://127.0.0.1:5080),
 /// <c>--clients</c> (default 1,4,16), <c>--requests</c> per client (default 40), <c>--server-pid</c> (for its memory),
-/// <c>--max-seconds</c> (default 900).
+/// <c>--max-seconds</c> (default 900). The pgvector section takes
+/// <c>--pg</c> (a connection string; default $MLNET_CR_PGVECTOR_CONNECTION), <c>--pg-sizes</c>, <c>--ef</c>
+/// (ef_search values), <c>--pg-queries</c> and <c>--model</c> (a saved model: adds recall on the real val set).
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "latency-variants", "feature-cache"];
+    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "latency-variants", "feature-cache", "pgvector"];
 
     public static int Run(string[] args)
     {
@@ -101,6 +103,21 @@ internal static class HarnessCommand
                         IntList(options, "clients", [1, 4, 16]), IntList(options, "requests", [40])[0],
                         options.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
                         TimeSpan.FromSeconds(IntList(options, "max-seconds", [900])[0])));
+                    break;
+                case "pgvector":
+                    Console.WriteLine("## (e) Gallery in PostgreSQL + pgvector (HNSW, halfvec, exact re-rank) vs exact in-memory search");
+                    Console.WriteLine();
+                    var connection = options.GetValueOrDefault("pg") ?? Environment.GetEnvironmentVariable("MLNET_CR_PGVECTOR_CONNECTION");
+                    if (connection is null)
+                    {
+                        Console.WriteLine("(Skipped: needs a PostgreSQL + pgvector connection string: --pg or MLNET_CR_PGVECTOR_CONNECTION.)");
+                        Console.WriteLine();
+                        break;
+                    }
+                    if (options.GetValueOrDefault("model") is { } modelPath && Dataset(options) is { } recallData)
+                        Console.WriteLine(PgVectorSection.RunRecall(connection, modelPath, recallData, IntList(options, "ef", [100]).Max()));
+                    Console.WriteLine(PgVectorSection.RunScale(connection, IntList(options, "pg-sizes", [100_000]), IntList(options, "ef", [40, 100, 200, 400]),
+                        IntList(options, "pg-queries", [200])[0]));
                     break;
                 case "indexing":
                     Console.WriteLine("## (c) Gallery indexing (decode, preprocess, ResNet-18, head, index)");

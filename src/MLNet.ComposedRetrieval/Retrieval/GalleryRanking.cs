@@ -6,7 +6,7 @@ namespace MLNet.ComposedRetrieval.Retrieval;
 /// </summary>
 /// <param name="Ids">Gallery ids, best first.</param>
 /// <param name="Scores">Their scores, non-increasing.</param>
-internal sealed record GalleryRanking(IReadOnlyList<string> Ids, IReadOnlyList<float> Scores)
+public sealed record GalleryRanking(IReadOnlyList<string> Ids, IReadOnlyList<float> Scores)
 {
     /// <summary>How many images the ranking holds.</summary>
     public int Count => Ids.Count;

@@ -17,7 +17,7 @@ namespace MLNet.ComposedRetrieval;
 /// <para><see cref="Transform"/> is lazy: embeddings are computed <see cref="BatchSize"/> rows at a time as the
 /// result is read, and other columns pass through unchanged. It also serves ML.NET's prediction engine (one row at a
 /// time). Gallery images are embedded with <c>mlContext.Transforms.EmbedImages(model)</c>; a
-/// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/> answers queries.</para>
+/// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/> (or, over any <see cref="IGalleryStore"/>, <see cref="CreateSearchEngine(IGalleryStore)"/>) answers queries.</para>
 /// <para>Persistence: <see cref="Save(string)"/> writes one file (weights, options, vocabulary, preprocessing, format
 /// version) that <see cref="Load(MLContext, string)"/> reads back; it replaces a file atomically, so a failed save
 /// loses nothing. ML.NET's <c>mlContext.Model.Save</c> cannot hold a third-party transformer and throws a
@@ -32,13 +32,16 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     private readonly ComponentEnvironment _environment;
     private readonly TransformerSettings _settings;
 
+    private string? _checksum;
+
     internal ComposeImageTextTransformer(ComponentEnvironment environment, ComposedRetrievalModel model,
-        TransformerSettings settings, IReadOnlyList<EpochRecord> history)
+        TransformerSettings settings, IReadOnlyList<EpochRecord> history, string? checksum = null)
     {
         _environment = environment;
         Model = model;
         _settings = settings;
         TrainingHistory = history;
+        _checksum = checksum;
     }
 
     internal ComposedRetrievalModel Model { get; }
@@ -72,6 +75,13 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     /// <summary>How the image encoder runs at inference here, and why: for a ResNet, batch norm folded and in oneDNN's
     /// tensor layout, or dense where the host check or <see cref="Native.NativeFastPaths"/> rules that out.</summary>
     public string ImageEncoderExecution => Model.ImageBackboneExecution;
+
+    /// <summary>
+    /// The SHA-256 (64 hex digits) identifying this model: that of the file it was loaded from, or else of the file
+    /// <see cref="Save(string)"/> would write (computed once, on first use). Gallery stores record it with the embeddings
+    /// they hold and refuse queries from another model (<see cref="IGalleryStore.ModelChecksum"/>).
+    /// </summary>
+    public string ModelChecksum => _checksum ??= ModelPersistence.Write(Stream.Null, this);
 
     /// <summary>What each training epoch did (loss terms, learning rate, validation recall).</summary>
     public IReadOnlyList<EpochRecord> TrainingHistory { get; }
@@ -159,6 +169,20 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     }
 
     /// <summary>
+    /// A search engine over a gallery kept in <paramref name="store"/>: an <see cref="InMemoryGalleryStore"/> or a
+    /// <see cref="PgVectorGalleryStore"/> (<see cref="IGalleryStore"/> says which to pick when). The store stays the
+    /// caller's: disposing the engine does not dispose it.
+    /// </summary>
+    /// <param name="store">The gallery, embedded by this model.</param>
+    /// <exception cref="GalleryStoreException">The store holds another model's embeddings
+    /// (<see cref="GalleryStoreFailure.ModelMismatch"/>).</exception>
+    public GallerySearchEngine CreateSearchEngine(IGalleryStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return GallerySearchEngine.FromStore(this, store, ownsStore: false);
+    }
+
+    /// <summary>
     /// Writes the model to one file, created or replaced atomically: the content goes to a temporary file in the same
     /// folder, is flushed to disk and renamed over <paramref name="path"/>. A failed save (disk full, no permission, a
     /// folder at <paramref name="path"/>) leaves an existing file untouched and no temporary file behind.
@@ -178,7 +202,9 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         Model.ThrowIfDisposed();
-        ModelPersistence.Write(stream, this);
+        var checksum = ModelPersistence.Write(stream, this);
+        // A loaded model keeps the checksum of the file it came from (the one its gallery stores recorded).
+        _checksum ??= checksum;
     }
 
     /// <summary>Reads a model written by <see cref="Save(string)"/>; its embeddings are bit-identical to the saved one's
@@ -226,7 +252,7 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
 
     /// <summary>A transformer over the same model (not a copy: disposing either frees both) with other settings.</summary>
     internal ComposeImageTextTransformer WithSettings(TransformerSettings settings) =>
-        new(_environment, Model, settings, TrainingHistory);
+        new(_environment, Model, settings, TrainingHistory, _checksum);
 
     private ComposedQueryMapper CreateMapper(DataViewSchema inputSchema)
     {

@@ -22,7 +22,7 @@ internal static class RecallAtKEvaluation
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(gallery);
-        var galleryTable = EmbeddingTable.Read(gallery, galleryImageIdColumnName, galleryEmbeddingColumnName, "gallery");
+        var galleryTable = EmbeddingTable.Read(gallery, galleryImageIdColumnName, galleryEmbeddingColumnName);
 
         var embeddingColumn = ColumnBinding.BindEmbedding(queries.Schema, queryEmbeddingColumnName, "query embedding");
         int dimension = ((VectorDataViewType)embeddingColumn.Type).Size;

@@ -7,14 +7,18 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval;
 
 /// <summary>
-/// Exact top-K composed retrieval over an embedded gallery: give a reference image and a modification text, get the
+/// Top-K composed retrieval over an embedded gallery: give a reference image and a modification text, get the
 /// gallery images that best match, best first, with their scores. Made by
-/// <see cref="ComposeImageTextTransformer.CreateSearchEngine(IDataView, string, string, string?, Retrieval.GalleryPrecision)"/>.
+/// <see cref="ComposeImageTextTransformer.CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/>
+/// (an exact in-memory gallery) or <see cref="ComposeImageTextTransformer.CreateSearchEngine(IGalleryStore)"/> (any
+/// <see cref="IGalleryStore"/>: in memory, or PostgreSQL + pgvector; the interface's docs say which to pick when).
 /// </summary>
 /// <remarks>
-/// The single-query <c>Search</c> methods are safe to call from several threads at once. <see cref="Search(IDataView, int, string?, string, string)"/>
-/// answers every row of a query data view, lazily and in batches. Dispose the engine to free the gallery's native
-/// memory; it uses the model it was made from, which must stay undisposed while the engine is used.
+/// The single-query <c>Search</c> methods are safe to call from several threads at once; <c>SearchAsync</c> also takes
+/// a category filter and a cancellation token. <see cref="Search(IDataView, int, string?, string, string)"/>
+/// answers every row of a query data view, lazily and in batches. Dispose the engine to free a gallery it made
+/// (a store given to it stays the caller's); it uses the model it was made from, which must stay undisposed while the
+/// engine is used.
 /// </remarks>
 public sealed class GallerySearchEngine : IDisposable
 {
@@ -31,12 +35,14 @@ public sealed class GallerySearchEngine : IDisposable
     public const string DefaultResultScoresColumnName = "TopScores";
 
     private readonly ComposeImageTextTransformer _model;
-    private readonly GalleryIndex _index;
+    private readonly IGalleryStore _store;
+    private readonly bool _ownsStore;
 
-    private GallerySearchEngine(ComposeImageTextTransformer model, GalleryIndex index)
+    private GallerySearchEngine(ComposeImageTextTransformer model, IGalleryStore store, bool ownsStore)
     {
         _model = model;
-        _index = index;
+        _store = store;
+        _ownsStore = ownsStore;
     }
 
     internal static GallerySearchEngine Create(ComposeImageTextTransformer model, IDataView gallery, string imageIdColumnName,
@@ -50,7 +56,7 @@ public sealed class GallerySearchEngine : IDisposable
     internal static GallerySearchEngine FromEmbeddings(ComposeImageTextTransformer model, IDataView embeddedGallery,
         string imageIdColumnName, string embeddingColumnName, GalleryPrecision precision)
     {
-        var table = EmbeddingTable.Read(embeddedGallery, imageIdColumnName, embeddingColumnName, "gallery");
+        var table = EmbeddingTable.Read(embeddedGallery, imageIdColumnName, embeddingColumnName);
         if (table.Dimension != model.EmbeddingDimension)
             throw new ArgumentException(
                 $"The gallery embedding column '{embeddingColumnName}' has {table.Dimension} values per row; this model's " +
@@ -59,28 +65,46 @@ public sealed class GallerySearchEngine : IDisposable
     }
 
     /// <summary>An engine over a gallery already indexed with this model's embeddings; the engine owns the index.</summary>
-    internal static GallerySearchEngine FromIndex(ComposeImageTextTransformer model, GalleryIndex index)
+    internal static GallerySearchEngine FromIndex(ComposeImageTextTransformer model, GalleryIndex index) =>
+        FromStore(model, new InMemoryGalleryStore(index, modelChecksum: null), ownsStore: true);
+
+    /// <summary>An engine over <paramref name="store"/>, which must hold this model's embeddings.</summary>
+    internal static GallerySearchEngine FromStore(ComposeImageTextTransformer model, IGalleryStore store, bool ownsStore)
     {
-        if (index.Dimension != model.EmbeddingDimension)
+        Exception? refused = null;
+        if (store.Dimension != model.EmbeddingDimension)
+            refused = new ArgumentException(
+                $"The gallery store holds {store.Dimension}-d embeddings; this model's embeddings have {model.EmbeddingDimension}. " +
+                "Embed the gallery with the same model.", nameof(store));
+        else if (store.ModelChecksum is { } checksum && !string.Equals(checksum, model.ModelChecksum, StringComparison.OrdinalIgnoreCase))
+            refused = new GalleryStoreException(GalleryStoreFailure.ModelMismatch,
+                $"The gallery store holds embeddings of the model with checksum {checksum}; this model's checksum is " +
+                $"{model.ModelChecksum}. Embeddings of different models cannot be compared: search it with the model that " +
+                "embedded it, or embed the gallery again with this one.");
+        if (refused is not null)
         {
-            index.Dispose();
-            throw new ArgumentException(
-                $"The gallery index holds {index.Dimension}-d embeddings; this model's embeddings have {model.EmbeddingDimension}. " +
-                "Embed the gallery with the same model.", nameof(index));
+            if (ownsStore) store.Dispose();
+            throw refused;
         }
         // An engine exists to answer single queries; without a warm-up the first one pays ~0.5 s of one-time work.
         model.Model.WarmUp();
-        return new GallerySearchEngine(model, index);
+        return new GallerySearchEngine(model, store, ownsStore);
     }
 
-    /// <summary>The number of gallery images.</summary>
-    public int Count => _index.Count;
+    /// <summary>Where the gallery is kept.</summary>
+    public IGalleryStore Store => _store;
+
+    /// <summary>The number of gallery images (a database store is asked).</summary>
+    public int Count => _store is InMemoryGalleryStore memory ? memory.Count : checked((int)_store.CountAsync().GetAwaiter().GetResult());
 
     /// <summary>The gallery ids, in gallery order.</summary>
-    public IReadOnlyList<string> ImageIds => _index.Ids;
+    /// <exception cref="NotSupportedException">The gallery is in a database store, which does not list its ids.</exception>
+    public IReadOnlyList<string> ImageIds => _store is InMemoryGalleryStore memory
+        ? memory.Ids
+        : throw new NotSupportedException("A database gallery store does not list its ids; query the database for them.");
 
     /// <summary>How the gallery embeddings are stored; scores are computed (and returned) at this precision.</summary>
-    public GalleryPrecision GalleryPrecision => _index.Precision;
+    public GalleryPrecision GalleryPrecision => _store.Precision;
 
     /// <summary>The top <paramref name="k"/> gallery images for a reference image and a modification text.</summary>
     /// <param name="referenceImage">The image the user starts from.</param>
@@ -101,8 +125,41 @@ public sealed class GallerySearchEngine : IDisposable
     public IReadOnlyList<SearchResult> Search(string referenceImagePath, string modificationText, int k = 10, string? excludedImageId = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(referenceImagePath);
-        var path = _model.ImageFolder is null ? referenceImagePath : Path.Combine(_model.ImageFolder, referenceImagePath);
-        return Search(ImageDecoder.Decode(path), modificationText, k, excludedImageId);
+        return Search(ImageDecoder.Decode(ResolvePath(referenceImagePath)), modificationText, k, excludedImageId);
+    }
+
+    /// <summary>
+    /// The top <paramref name="k"/> gallery images for a reference image and a modification text, optionally only of
+    /// one category (a store with metadata, such as <see cref="PgVectorGalleryStore"/>).
+    /// </summary>
+    /// <param name="referenceImage">The image the user starts from.</param>
+    /// <param name="modificationText">The requested change.</param>
+    /// <param name="k">How many images to return (fewer if fewer match).</param>
+    /// <param name="excludedImageId">A gallery id to leave out (usually the reference image's own).</param>
+    /// <param name="category">Only images of this category; null for all.</param>
+    /// <param name="cancellationToken">Cancels the search.</param>
+    public Task<IReadOnlyList<SearchResult>> SearchAsync(MLImage referenceImage, string modificationText, int k = 10,
+        string? excludedImageId = null, string? category = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(referenceImage);
+        return SearchAsync(RgbImage.FromMLImage(referenceImage), modificationText, k, excludedImageId, category, cancellationToken);
+    }
+
+    /// <summary>
+    /// The top <paramref name="k"/> gallery images for a reference image file and a modification text, optionally only
+    /// of one category.
+    /// </summary>
+    /// <param name="referenceImagePath">The image file (relative paths are resolved against the model's image folder).</param>
+    /// <param name="modificationText">The requested change.</param>
+    /// <param name="k">How many images to return (fewer if fewer match).</param>
+    /// <param name="excludedImageId">A gallery id to leave out (usually the reference image's own).</param>
+    /// <param name="category">Only images of this category; null for all.</param>
+    /// <param name="cancellationToken">Cancels the search.</param>
+    public Task<IReadOnlyList<SearchResult>> SearchAsync(string referenceImagePath, string modificationText, int k = 10,
+        string? excludedImageId = null, string? category = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(referenceImagePath);
+        return SearchAsync(ImageDecoder.Decode(ResolvePath(referenceImagePath)), modificationText, k, excludedImageId, category, cancellationToken);
     }
 
     /// <summary>
@@ -137,7 +194,7 @@ public sealed class GallerySearchEngine : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         if (queryEmbedding.Length != _model.EmbeddingDimension)
             throw new ArgumentException($"The query embedding has {queryEmbedding.Length} values; this model's have {_model.EmbeddingDimension}.", nameof(queryEmbedding));
-        return Results(Rank(queryEmbedding, 1, k, [excludedImageId])[0]);
+        return ToResults(Rank(queryEmbedding, 1, k, [excludedImageId])[0]);
     }
 
     /// <summary>
@@ -159,32 +216,66 @@ public sealed class GallerySearchEngine : IDisposable
         return new BatchedDataView(queries, mapper);
     }
 
-    /// <summary>Frees the gallery embeddings.</summary>
-    public void Dispose() => _index.Dispose();
+    /// <summary>Frees the gallery embeddings if the engine made them (a store given to it stays open).</summary>
+    public void Dispose()
+    {
+        if (_ownsStore) _store.Dispose();
+    }
 
     internal ComposeImageTextTransformer Model => _model;
 
     /// <summary>Rankings for query embeddings [Q, D] (one excluded id or null per query).</summary>
     internal IReadOnlyList<GalleryRanking> Rank(ReadOnlySpan<float> queries, int count, int k, IReadOnlyList<string?>? excluded)
     {
-        using var scope = NewDisposeScope();
-        return _index.Search(tensor(queries.ToArray(), [count, _model.EmbeddingDimension]), k, excluded);
+        if (_store is InMemoryGalleryStore memory)
+        {
+            // The index scores the whole batch in one pass over the gallery.
+            using var scope = NewDisposeScope();
+            return memory.Index.Search(tensor(queries.ToArray(), [count, _model.EmbeddingDimension]), k, excluded);
+        }
+        return _store.Search(ToQueries(queries.ToArray(), count, excluded, null), k);
     }
 
     private IReadOnlyList<SearchResult> Search(RgbImage reference, string modificationText, int k, string? excludedImageId)
     {
+        var query = Compose(reference, modificationText, k);
+        return ToResults(Rank(query, 1, k, [excludedImageId])[0]);
+    }
+
+    private async Task<IReadOnlyList<SearchResult>> SearchAsync(RgbImage reference, string modificationText, int k, string? excludedImageId,
+        string? category, CancellationToken cancellationToken)
+    {
+        var query = Compose(reference, modificationText, k);
+        var rankings = await _store.SearchAsync(ToQueries(query, 1, [excludedImageId], category), k, cancellationToken).ConfigureAwait(false);
+        return ToResults(rankings[0]);
+    }
+
+    /// <summary>The composed query embedding of one reference image and text.</summary>
+    private float[] Compose(RgbImage reference, string modificationText, int k)
+    {
         ArgumentNullException.ThrowIfNull(modificationText);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         var model = _model.Model;
-        Span<float> query = stackalloc float[model.EmbeddingDimension];
+        var query = new float[model.EmbeddingDimension];
         model.ComposeQueries([model.Prepare(reference)], [TextColumnReader.Normalize(modificationText)], query);
-        return Results(Rank(query, 1, k, [excludedImageId])[0]);
+        return query;
     }
 
-    private static SearchResult[] Results(GalleryRanking ranking)
+    private IReadOnlyList<GalleryStoreQuery> ToQueries(float[] values, int count, IReadOnlyList<string?>? excluded, string? category)
+    {
+        var dimension = _model.EmbeddingDimension;
+        var queries = new GalleryStoreQuery[count];
+        for (var q = 0; q < count; q++)
+            queries[q] = new GalleryStoreQuery(values.AsMemory(q * dimension, dimension), excluded?[q], category);
+        return queries;
+    }
+
+    private static IReadOnlyList<SearchResult> ToResults(GalleryRanking ranking)
     {
         var results = new SearchResult[ranking.Count];
         for (int i = 0; i < results.Length; i++) results[i] = new SearchResult(ranking.Ids[i], ranking.Scores[i]);
         return results;
     }
+
+    private string ResolvePath(string path) => _model.ImageFolder is null ? path : Path.Combine(_model.ImageFolder, path);
 }

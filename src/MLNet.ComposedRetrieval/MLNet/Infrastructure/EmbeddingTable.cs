@@ -22,33 +22,22 @@ internal sealed class EmbeddingTable
 
     public int Dimension { get; }
 
-    /// <summary>Reads every row's id (String, non-empty) and embedding (known-size Single vector).</summary>
+    /// <summary>Reads every gallery row's id (String, non-empty) and embedding (known-size Single vector).</summary>
     /// <param name="data">The rows.</param>
     /// <param name="idColumnName">The id column.</param>
     /// <param name="embeddingColumnName">The embedding column.</param>
-    /// <param name="what">What the rows are, for error messages ("gallery", ...).</param>
-    public static EmbeddingTable Read(IDataView data, string idColumnName, string embeddingColumnName, string what)
+    public static EmbeddingTable Read(IDataView data, string idColumnName, string embeddingColumnName)
     {
-        var idColumn = ColumnBinding.BindText(data.Schema, idColumnName, $"{what} image id");
-        var embeddingColumn = ColumnBinding.BindEmbedding(data.Schema, embeddingColumnName, $"{what} embedding");
-        int dimension = ((VectorDataViewType)embeddingColumn.Type).Size;
         var ids = new List<string>();
         var values = new List<float>();
-        using var cursor = data.GetRowCursor([idColumn, embeddingColumn]);
-        var idGetter = cursor.GetGetter<ReadOnlyMemory<char>>(idColumn);
-        var embeddingGetter = cursor.GetGetter<VBuffer<float>>(embeddingColumn);
-        ReadOnlyMemory<char> id = default;
-        VBuffer<float> embedding = default;
-        while (cursor.MoveNext())
+        var dimension = 0;
+        foreach (var item in data.ReadGalleryItems(idColumnName, embeddingColumnName))
         {
-            idGetter(ref id);
-            if (id.Span.IsWhiteSpace())
-                throw new InvalidOperationException($"Row {cursor.Position}: the {what} image id column '{idColumnName}' is empty.");
-            embeddingGetter(ref embedding);
-            ids.Add(id.ToString());
-            foreach (var value in embedding.DenseValues()) values.Add(value);
+            ids.Add(item.Id);
+            values.AddRange(item.Embedding.Span);
+            dimension = item.Embedding.Length;
         }
-        if (ids.Count == 0) throw new ArgumentException($"The {what} has no rows.", nameof(data));
+        if (ids.Count == 0) throw new ArgumentException("The gallery has no rows.", nameof(data));
         return new EmbeddingTable(ids, values.ToArray(), dimension);
     }
 

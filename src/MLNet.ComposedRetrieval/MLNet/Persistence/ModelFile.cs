@@ -37,7 +37,8 @@ internal static class ModelFile
     };
 
     /// <summary>Writes the manifest (its tensor list is filled here) and the tensors.</summary>
-    public static void Write(Stream stream, ModelManifest manifest, IReadOnlyList<(string Name, Tensor Value)> tensors)
+    /// <returns>The SHA-256 the file ends with (hex), as <see cref="ReadChecksum"/> reads it.</returns>
+    public static string Write(Stream stream, ModelManifest manifest, IReadOnlyList<(string Name, Tensor Value)> tensors)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Model files are written on little-endian machines only.");
         var entries = new List<TensorEntry>(tensors.Count);
@@ -68,14 +69,20 @@ internal static class ModelFile
             using var cpu = value.detach().cpu().contiguous();
             Put(cpu.bytes);
         }
-        stream.Write(hash.GetHashAndReset());
+        var checksum = hash.GetHashAndReset();
+        stream.Write(checksum);
+        return Convert.ToHexString(checksum).ToLowerInvariant();
     }
 
     /// <summary>Reads and checks a model file; the caller disposes the tensors.</summary>
     /// <param name="stream">The file's content, read to its end.</param>
     /// <param name="source">Names the file in error messages.</param>
     /// <exception cref="InvalidDataException">Not a model file, another format version, truncated or corrupt.</exception>
-    public static (ModelManifest Manifest, Dictionary<string, Tensor> Tensors) Read(Stream stream, string source)
+    public static (ModelManifest Manifest, Dictionary<string, Tensor> Tensors) Read(Stream stream, string source) =>
+        Read(stream, source, out _);
+
+    /// <summary><see cref="Read(Stream, string)"/>, also giving the file's verified SHA-256 (hex).</summary>
+    public static (ModelManifest Manifest, Dictionary<string, Tensor> Tensors) Read(Stream stream, string source, out string checksumHex)
     {
         byte[] bytes;
         if (stream.CanSeek)
@@ -106,6 +113,7 @@ internal static class ModelFile
         var checksum = SHA256.HashData(bytes.AsSpan(0, (int)contentLength));
         if (!checksum.AsSpan().SequenceEqual(bytes.AsSpan((int)contentLength, ChecksumLength)))
             throw new InvalidDataException($"'{source}' is truncated or corrupt: its SHA-256 checksum does not match its content.");
+        checksumHex = Convert.ToHexString(checksum).ToLowerInvariant();
 
         ModelManifest manifest;
         try
@@ -140,7 +148,7 @@ internal static class ModelFile
 
     /// <summary>
     /// The SHA-256 a model file ends with (hex), read without loading the file: it identifies the file's content, so
-    /// caches of what a model computed can key on it. Not verified here (<see cref="Read"/> verifies it).
+    /// caches of what a model computed can key on it. Not verified here (<see cref="Read(Stream, string)"/> verifies it).
     /// </summary>
     /// <exception cref="InvalidDataException">The file is not a model file or is too short to hold a checksum.</exception>
     public static string ReadChecksum(string path)

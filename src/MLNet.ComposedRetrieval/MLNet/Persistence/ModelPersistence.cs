@@ -14,7 +14,8 @@ internal static class ModelPersistence
 {
     private const string MeanImageTensor = "preprocessing.mean_image";
 
-    public static void Write(Stream stream, ComposeImageTextTransformer transformer)
+    /// <returns>The SHA-256 of what was written (hex).</returns>
+    public static string Write(Stream stream, ComposeImageTextTransformer transformer)
     {
         var model = transformer.Model;
         var tensors = model.Network.state_dict().Select(e => (e.Key, e.Value)).ToList();
@@ -28,14 +29,14 @@ internal static class ModelPersistence
             Settings = transformer.Settings,
             TrainingHistory = transformer.TrainingHistory.ToList(),
         };
-        ModelFile.Write(stream, manifest, tensors);
+        return ModelFile.Write(stream, manifest, tensors);
     }
 
     public static ComposeImageTextTransformer Read(ComponentEnvironment environment, Stream stream, string source)
     {
         using var channel = environment.Register(ComposeImageTextEstimator.ComponentName).Start("Load");
         // No dispose scope here: the network's parameters are created below and must outlive this method.
-        var (manifest, tensors) = ModelFile.Read(stream, source);
+        var (manifest, tensors) = ModelFile.Read(stream, source, out var checksum);
         var description = manifest.Model;
         ComposedRetrievalNetwork? network = null;
         try
@@ -65,7 +66,7 @@ internal static class ModelPersistence
         var model = new ComposedRetrievalModel(network, description, device);
         channel.Info(MessageSensitivity.None,
             $"Loaded '{source}': {description.ImageEncoder} + {description.TextEncoder}, {description.EmbeddingDimension}-d embeddings, on {device}.");
-        return new ComposeImageTextTransformer(environment, model, manifest.Settings, manifest.TrainingHistory);
+        return new ComposeImageTextTransformer(environment, model, manifest.Settings, manifest.TrainingHistory, checksum);
     }
 
     /// <summary>Refuses settings no saved model has (a damaged or edited file) before anything is built from them.</summary>
