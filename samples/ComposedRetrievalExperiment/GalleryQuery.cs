@@ -25,17 +25,12 @@ internal sealed class GalleryQuery(ExperimentOptions options, TextWriter console
         using var model = ComposeImageTextTransformer.Load(new MLContext(seed: 0), modelPath);
         GallerySearchEngine engine;
         PgVectorGalleryStore? store = null;
-        using (var scope = NewDisposeScope())
+        if (options.Store is null)
+            engine = model.CreateSearchEngine(gallery, modelPath, options.CacheFolder, options.GalleryPrecisions[0], new ConsoleProgress(console), cancellationToken);
+        else
         {
-            var embeddings = GalleryEmbeddings.Load(model, modelPath, gallery, options.CacheFolder, options.BatchSize,
-                new ConsoleProgress(console), message => console.WriteLine("  " + message), out _, cancellationToken);
-            if (options.Store is null)
-                engine = GallerySearchEngine.FromIndex(model, new GalleryIndex(gallery.Ids, embeddings, precision: options.GalleryPrecisions[0]));
-            else
-            {
-                store = OpenStore(model, gallery.Ids, embeddings, cancellationToken);
-                engine = model.CreateSearchEngine(store);
-            }
+            store = OpenStore(model, modelPath, gallery, cancellationToken);
+            engine = model.CreateSearchEngine(store);
         }
         try
         {
@@ -54,24 +49,20 @@ internal sealed class GalleryQuery(ExperimentOptions options, TextWriter console
         }
     }
 
-    /// <summary>The model's collection in the store, with every gallery embedding it lacks added (ids present are skipped).</summary>
-    private PgVectorGalleryStore OpenStore(ComposeImageTextTransformer model, IReadOnlyList<string> ids, Tensor embeddings, CancellationToken cancellationToken)
+    /// <summary>The model's collection in the store, with every gallery image it lacks added (ids present are skipped).</summary>
+    private PgVectorGalleryStore OpenStore(ComposeImageTextTransformer model, string modelPath, GalleryFolder gallery, CancellationToken cancellationToken)
     {
         var collection = options.Collection ?? "gallery_" + model.ModelChecksum[..12];
         var store = PgVectorGalleryStore.OpenAsync(options.Store!, model.ModelChecksum, model.EmbeddingDimension,
             new PgVectorGalleryOptions { Collection = collection }, cancellationToken).GetAwaiter().GetResult();
         try
         {
-            if (store.CountAsync(cancellationToken).GetAwaiter().GetResult() < ids.Count)
-            {
-                var values = embeddings.contiguous().data<float>().ToArray();
-                var width = model.EmbeddingDimension;
-                var items = ids.Select((id, i) => new GalleryItem(id, values.AsMemory(i * width, width)));
-                var progress = new Progress<GalleryIngestProgress>(p =>
-                    console.WriteLine($"  store: {p.Read:N0} of {ids.Count:N0} read, {p.Inserted:N0} added, {p.Skipped:N0} already there"));
-                var done = store.IngestAsync(items, progress, cancellationToken: cancellationToken).GetAwaiter().GetResult();
+            var progress = new Progress<GalleryIngestProgress>(p =>
+                console.WriteLine($"  store: {p.Read:N0} of {gallery.Ids.Count:N0} read, {p.Inserted:N0} added, {p.Skipped:N0} already there"));
+            var done = store.IngestGalleryFolderAsync(model, modelPath, gallery, options.CacheFolder, new ConsoleProgress(console), progress, cancellationToken)
+                .GetAwaiter().GetResult();
+            if (done is not null)
                 console.WriteLine($"  store: collection '{collection}' now holds the gallery ({done.Inserted:N0} added in {done.Elapsed.TotalSeconds:N1} s, index built).");
-            }
             return store;
         }
         catch

@@ -1,5 +1,6 @@
 // Composed product search over HTTP: a photo plus "like this, but ..." -> the best-matching gallery products.
-// dotnet run -c Release --project samples/FashionSearchWeb [-- --model FILE --gallery DIR --split FILE --titles styles.csv]
+// dotnet run -c Release --project samples/FashionSearchWeb [-- --model FILE --gallery DIR --split FILE --titles styles.csv
+//   --store "Host=...;Database=...;Username=..." [--collection NAME]]   (the gallery in PostgreSQL + pgvector)
 using FashionSearchWeb;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -16,12 +16,14 @@ internal sealed class SearchBackend : IAsyncDisposable
     private readonly IReadOnlyDictionary<GalleryPrecision, GallerySearchEngine> _engines;
     private readonly IReadOnlyDictionary<string, string> _titles;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _targets;
+    private readonly IGalleryStore? _store;
 
     private SearchBackend(ComposeImageTextTransformer model, string modelPath, GalleryFolder gallery,
         IReadOnlyDictionary<GalleryPrecision, GallerySearchEngine> engines, IReadOnlyDictionary<string, string> titles,
-        IReadOnlyList<ExampleQuery> examples, int queryBatch)
+        IReadOnlyList<ExampleQuery> examples, int queryBatch, IGalleryStore? store)
     {
         _model = model;
+        _store = store;
         ModelPath = modelPath;
         Gallery = gallery;
         _engines = engines;
@@ -54,20 +56,32 @@ internal sealed class SearchBackend : IAsyncDisposable
         status.Stage("loading the model", modelPath);
         var model = ComposeImageTextTransformer.Load(new MLContext(seed: 0), modelPath);
         var engines = new Dictionary<GalleryPrecision, GallerySearchEngine>();
+        PgVectorGalleryStore? store = null;
         try
         {
             status.Stage("listing the gallery", options.Gallery);
             var gallery = GalleryFolder.Open(options.Gallery, options.Split);
-            // The first engine embeds the gallery (or loads it from the cache); the others load what it cached.
-            foreach (var precision in WebOptions.Precisions.Values)
-                engines[precision] = model.CreateSearchEngine(gallery, modelPath, options.CacheFolder, precision, status, cancellationToken);
+            if (options.Store is null)
+            {
+                // The first engine embeds the gallery (or loads it from the cache); the others load what it cached.
+                foreach (var precision in WebOptions.Precisions.Values)
+                    engines[precision] = model.CreateSearchEngine(gallery, modelPath, options.CacheFolder, precision, status, cancellationToken);
+            }
+            else
+            {
+                store = OpenStore(model, modelPath, gallery, options, status, cancellationToken);
+                // The store keeps halfvec embeddings and re-ranks its candidates exactly: one engine answers every precision.
+                var engine = model.CreateSearchEngine(store);
+                foreach (var precision in WebOptions.Precisions.Values) engines[precision] = engine;
+            }
             var titles = options.Titles is null ? new Dictionary<string, string>() : ReadTitles(options.Titles);
             var examples = options.Queries is null ? [] : ExampleQuery.Read(options.Queries, gallery);
-            return new SearchBackend(model, modelPath, gallery, engines, titles, examples, options.QueryBatch);
+            return new SearchBackend(model, modelPath, gallery, engines, titles, examples, options.QueryBatch, store);
         }
         catch
         {
-            foreach (var engine in engines.Values) engine.Dispose();
+            foreach (var engine in engines.Values.Distinct()) engine.Dispose();
+            store?.Dispose();
             model.Dispose();
             throw;
         }
@@ -76,8 +90,30 @@ internal sealed class SearchBackend : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Batcher.DisposeAsync();
-        foreach (var engine in _engines.Values) engine.Dispose();
+        foreach (var engine in _engines.Values.Distinct()) engine.Dispose();
+        _store?.Dispose();
         _model.Dispose();
+    }
+
+    /// <summary>The model's collection in PostgreSQL + pgvector, with the gallery images it lacks embedded and added.</summary>
+    private static PgVectorGalleryStore OpenStore(ComposeImageTextTransformer model, string modelPath, GalleryFolder gallery,
+        WebOptions options, ServiceStatus status, CancellationToken cancellationToken)
+    {
+        status.Stage("opening the gallery store", options.Collection ?? "");
+        var collection = options.Collection ?? "gallery_" + model.ModelChecksum[..12];
+        var store = PgVectorGalleryStore.OpenAsync(options.Store!, model.ModelChecksum, model.EmbeddingDimension,
+            new PgVectorGalleryOptions { Collection = collection }, cancellationToken).GetAwaiter().GetResult();
+        try
+        {
+            store.IngestGalleryFolderAsync(model, modelPath, gallery, options.CacheFolder, status, cancellationToken: cancellationToken)
+                .GetAwaiter().GetResult();
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Titles by gallery id (styles.csv names images by file: "1163.jpg").</summary>

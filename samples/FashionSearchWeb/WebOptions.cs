@@ -40,6 +40,13 @@ internal sealed record WebOptions
     /// <summary>The gallery embedding cache (shared with the experiment's <c>evaluate</c>/<c>query</c> commands).</summary>
     public required string CacheFolder { get; init; }
 
+    /// <summary>A PostgreSQL + pgvector connection string: the gallery is kept there (the images it lacks are embedded and
+    /// added at start) and searched there; null for the in-memory gallery.</summary>
+    public string? Store { get; init; }
+
+    /// <summary>The store's collection; null for one named after the model's checksum.</summary>
+    public string? Collection { get; init; }
+
     /// <summary>Triplets the small model is trained on when no model is found.</summary>
     public int TrainTriplets { get; init; } = 3000;
 
@@ -80,6 +87,8 @@ internal sealed record WebOptions
             TrainTriplets = Int(configuration, "train-triplets", 3000, 64),
             TrainEpochs = Int(configuration, "epochs", 4, 1),
             QueryBatch = Int(configuration, "query-batch", 1, 1),
+            Store = configuration["store"] is { Length: > 0 } store ? store : null,
+            Collection = configuration["collection"] is { Length: > 0 } collection ? collection : null,
         };
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.ComposedRetrieval.Retrieval;
+using MLNet.ComposedRetrieval.Training;
 
 namespace MLNet.ComposedRetrieval;
 
@@ -32,6 +33,41 @@ public static class GalleryStoreIngestion
         ArgumentNullException.ThrowIfNull(store);
         var items = ReadGalleryItems(embeddedGallery, imageIdColumnName, embeddingColumnName, titleColumnName, categoryColumnName);
         return store.IngestAsync(items, progress, buildIndex, cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="store"/> the images of <paramref name="gallery"/> it lacks, embedded by
+    /// <paramref name="model"/> through the same on-disk cache as
+    /// <see cref="ComposeImageTextTransformer.CreateSearchEngine(GalleryFolder, string, string, GalleryPrecision, IProgress{WorkProgress}?, CancellationToken)"/>
+    /// (ids already in the store are skipped, so a second call, or one after an interrupted ingest, adds only what is
+    /// missing). Nothing is embedded when the store already holds as many images as the folder.
+    /// </summary>
+    /// <param name="store">The model's collection.</param>
+    /// <param name="model">The model that embeds the gallery (the store's model).</param>
+    /// <param name="modelPath">The file the model was loaded from or saved to (its checksum keys the cache).</param>
+    /// <param name="gallery">The gallery images.</param>
+    /// <param name="cacheFolder">Where gallery embeddings are cached.</param>
+    /// <param name="embedding">Progress while images are embedded.</param>
+    /// <param name="ingestion">Told after every committed batch.</param>
+    /// <param name="cancellationToken">Stops between batches; what was committed stays.</param>
+    /// <returns>What the ingestion did, or null when the store was already full.</returns>
+    public static async Task<GalleryIngestProgress?> IngestGalleryFolderAsync(this PgVectorGalleryStore store, ComposeImageTextTransformer model,
+        string modelPath, GalleryFolder gallery, string cacheFolder, IProgress<WorkProgress>? embedding = null,
+        IProgress<GalleryIngestProgress>? ingestion = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gallery);
+        if (await store.CountAsync(cancellationToken).ConfigureAwait(false) >= gallery.Ids.Count) return null;
+        float[] values;
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        {
+            var embeddings = GalleryEmbeddings.Load(model, modelPath, gallery, cacheFolder, model.BatchSize, embedding, log: null, out _, cancellationToken);
+            values = embeddings.contiguous().data<float>().ToArray();
+        }
+        var width = model.EmbeddingDimension;
+        var items = gallery.Ids.Select((id, i) => new GalleryItem(id, values.AsMemory(i * width, width)));
+        return await store.IngestAsync(items, ingestion, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

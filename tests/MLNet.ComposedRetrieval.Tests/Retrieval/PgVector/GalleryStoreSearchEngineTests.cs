@@ -86,6 +86,40 @@ public sealed class GalleryStoreSearchEngineTests(TrainedModelFixture fixture, P
         await PgVectorGalleryStore.DropAsync(server.ConnectionString, options.Collection);
     }
 
+    /// <summary>A gallery folder into the store (the web app's and the query command's <c>--store</c>): embedded through
+    /// the folder cache, then only what the store lacks is added.</summary>
+    [SkippableFact]
+    public async Task AGalleryFolderGoesIntoTheStoreOnceAndAnswersLikeTheFolderEngine()
+    {
+        server.Require();
+        using var folder = new Data.TemporaryFolder();
+        var images = Directory.CreateDirectory(Path.Combine(folder.FullPath, "images")).FullName;
+        SyntheticRows.WritePngs(images);
+        var modelPath = Path.Combine(folder.FullPath, "model.mlcr");
+        fixture.Model.Save(modelPath);
+        var cache = Path.Combine(folder.FullPath, "cache");
+        var gallery = GalleryFolder.Open(images);
+        var options = new PgVectorGalleryOptions { Collection = $"t_folder_{Environment.ProcessId}", IngestBatchSize = 16 };
+        await using var store = await PgVectorGalleryStore.OpenAsync(server.ConnectionString, fixture.Model.ModelChecksum,
+            fixture.Model.EmbeddingDimension, options);
+
+        var first = await store.IngestGalleryFolderAsync(fixture.Model, modelPath, gallery, cache);
+        var second = await store.IngestGalleryFolderAsync(fixture.Model, modelPath, gallery, cache);
+
+        Assert.Equal(gallery.Ids.Count, first!.Inserted);
+        Assert.Null(second);
+        Assert.Equal(gallery.Ids.Count, await store.CountAsync());
+        using var database = fixture.Model.CreateSearchEngine(store);
+        using var memory = fixture.Model.CreateSearchEngine(gallery, modelPath, cache, GalleryPrecision.Half);
+        foreach (var query in SyntheticRows.Task.Queries.Take(3))
+        {
+            using var image = SyntheticRows.Image(query.Reference);
+            Assert.Equal(memory.Search(image, query.Text, K, query.Reference.ToString()).Select(r => r.ImageId),
+                database.Search(image, query.Text, K, query.Reference.ToString()).Select(r => r.ImageId));
+        }
+        await PgVectorGalleryStore.DropAsync(server.ConnectionString, options.Collection);
+    }
+
     private (string[] Ids, float[] Values) Embed()
     {
         var gallery = SyntheticRows.Gallery(_ml);
