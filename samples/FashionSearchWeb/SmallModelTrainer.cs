@@ -42,9 +42,6 @@ internal static class SmallModelTrainer
                 ImageEncoder = ImageEncoderArchitecture.ResNet18,
                 TextEncoder = TextEncoderArchitecture.MiniLM,
                 Epochs = options.TrainEpochs,
-                BatchSize = 32,
-                LearningRate = 0.02,
-                WarmupEpochs = 1,
                 Seed = 1,
                 FeatureCacheFolder = options.CacheFolder,
             }));

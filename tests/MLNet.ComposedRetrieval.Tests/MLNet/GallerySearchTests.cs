@@ -98,12 +98,7 @@ public sealed class GallerySearchTests(TrainedModelFixture fixture) : IDisposabl
     public void AFolderGalleryIsEmbeddedOnceThenServedFromTheCache()
     {
         using var folder = new TemporaryFolder();
-        var images = Directory.CreateDirectory(Path.Combine(folder.FullPath, "images")).FullName;
-        SyntheticRows.WritePngs(images);
-        var modelPath = Path.Combine(folder.FullPath, "model.mlcr");
-        fixture.Model.Save(modelPath);
-        var cache = Path.Combine(folder.FullPath, "cache");
-        var gallery = GalleryFolder.Open(images);
+        var (gallery, modelPath, cache) = SyntheticRows.WriteGalleryFolder(folder.FullPath, fixture.Model);
 
         var firstReports = new List<WorkProgress>();
         using var first = fixture.Model.CreateSearchEngine(gallery, modelPath, cache, progress: new SynchronousProgress(firstReports));

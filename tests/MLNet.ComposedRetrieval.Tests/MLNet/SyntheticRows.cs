@@ -74,6 +74,17 @@ internal static class SyntheticRows
         }
     }
 
+    /// <summary>The task's images as PNGs in <c>images/</c> under <paramref name="folder"/>, <paramref name="model"/> saved
+    /// beside them, and a cache folder: what a folder gallery needs.</summary>
+    public static (GalleryFolder Gallery, string ModelPath, string CacheFolder) WriteGalleryFolder(string folder, ComposeImageTextTransformer model)
+    {
+        var images = Directory.CreateDirectory(Path.Combine(folder, "images")).FullName;
+        WritePngs(images);
+        var modelPath = Path.Combine(folder, "model.mlcr");
+        model.Save(modelPath);
+        return (GalleryFolder.Open(images), modelPath, Path.Combine(folder, "cache"));
+    }
+
     /// <summary>Triplet rows with path columns (<c>{id}.png</c>, relative to the PNG folder).</summary>
     public static IDataView PathTriplets(MLContext ml, IEnumerable<SyntheticTriplet> triplets) =>
         ml.Data.LoadFromEnumerable(triplets.Select(t => new PathTripletRow

@@ -93,12 +93,7 @@ public sealed class GalleryStoreSearchEngineTests(TrainedModelFixture fixture, P
     {
         server.Require();
         using var folder = new Data.TemporaryFolder();
-        var images = Directory.CreateDirectory(Path.Combine(folder.FullPath, "images")).FullName;
-        SyntheticRows.WritePngs(images);
-        var modelPath = Path.Combine(folder.FullPath, "model.mlcr");
-        fixture.Model.Save(modelPath);
-        var cache = Path.Combine(folder.FullPath, "cache");
-        var gallery = GalleryFolder.Open(images);
+        var (gallery, modelPath, cache) = SyntheticRows.WriteGalleryFolder(folder.FullPath, fixture.Model);
         var options = new PgVectorGalleryOptions { Collection = $"t_folder_{Environment.ProcessId}", IngestBatchSize = 16 };
         await using var store = await PgVectorGalleryStore.OpenAsync(server.ConnectionString, fixture.Model.ModelChecksum,
             fixture.Model.EmbeddingDimension, options);
