@@ -24,6 +24,12 @@ internal static class MarkdownReport
             text.AppendLine("Difference of mean Recall@K in points; a method beats the baseline at K when both ran at least " +
                             $"{MethodComparison.MinimumSeeds} seeds and the difference exceeds the larger seed spread (max - min) of the two.").AppendLine();
             text.Append(comparisons).AppendLine();
+            var paired = PairedTable(report);
+            if (paired.Length > 0)
+            {
+                text.AppendLine("Paired by seed (method minus baseline, same seed, in points):").AppendLine();
+                text.Append(paired).AppendLine();
+            }
         }
         text.AppendLine("## Runs").AppendLine();
         text.Append(RunsTable(report)).AppendLine();
@@ -76,6 +82,36 @@ internal static class MarkdownReport
             var difference = (row.Difference >= 0 ? "+" : "") + ReportFormat.Recall(row.Difference);
             var verdict = row.Beats ? "yes" : row.EnoughSeeds ? "no" : $"undecided ({row.FewerSeeds} seed; needs {MethodComparison.MinimumSeeds})";
             text.AppendLine($"| {Cell(row.Method)} | {row.K} | {difference} | {ReportFormat.Recall(row.LargerSpread)} | {verdict} |");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// For every method but the baseline and zero-shot, its Recall@K minus the baseline's on each seed both ran (the
+    /// paired difference, which the seed's own luck cancels out of); empty when no seed pairs up.
+    /// </summary>
+    public static string PairedTable(ExperimentReport report, IReadOnlyList<int>? ks = null)
+    {
+        ks ??= report.Runs.SelectMany(r => r.Recall.Keys).Distinct().Order().ToList();
+        var baseline = report.Runs.Where(r => r.Method == MethodNames.Baseline && r.Seed is not null).ToDictionary(r => r.Seed!.Value);
+        var pairs = report.Runs
+            .Where(r => r.Method is not (MethodNames.Baseline or MethodNames.ZeroShot) && r.Seed is { } seed && baseline.ContainsKey(seed))
+            .Select(r => (Run: r, Baseline: baseline[r.Seed!.Value])).ToList();
+        if (pairs.Count == 0) return "";
+        var text = new StringBuilder();
+        text.Append("| Method | Seed |");
+        foreach (var k in ks) text.Append($" R@{k} |");
+        text.AppendLine();
+        text.Append("|---|---:|");
+        foreach (var _ in ks) text.Append("---:|");
+        text.AppendLine();
+        foreach (var (run, against) in pairs)
+        {
+            text.Append($"| {Cell(run.Method)} | {run.Seed} |");
+            foreach (var k in ks)
+                text.Append(run.RecallAt(k) is { } recall && against.RecallAt(k) is { } reference
+                    ? $" {(recall - reference >= 0 ? "+" : "")}{ReportFormat.Recall(recall - reference)} |" : " - |");
+            text.AppendLine();
         }
         return text.ToString();
     }

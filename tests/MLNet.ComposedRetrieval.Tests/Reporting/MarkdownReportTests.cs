@@ -18,6 +18,26 @@ public class MarkdownReportTests
     }
 
     [Fact]
+    public void PairedTableSubtractsTheBaselineOfTheSameSeed()
+    {
+        var report = ReportFixtures.Example();
+        var table = MarkdownReport.PairedTable(report).Split('\n');
+
+        Assert.Equal("| Method | Seed | R@1 | R@10 | R@50 |", table[0]);
+        var uncertainty = report.Runs.Where(r => r.Method == MethodNames.Uncertainty).ToList();
+        Assert.Equal(2, uncertainty.Count);
+        foreach (var (run, line) in uncertainty.Zip(table.Skip(2)))
+        {
+            var baseline = report.Runs.Single(r => r.Method == MethodNames.Baseline && r.Seed == run.Seed);
+            var difference = run.RecallAt(10)!.Value - baseline.RecallAt(10)!.Value;
+            Assert.StartsWith($"| {MethodNames.Uncertainty} | {run.Seed} |", line);
+            Assert.Contains($" {(difference >= 0 ? "+" : "")}{ReportFormat.Recall(difference)} |", line);
+        }
+        Assert.Contains("Paired by seed", MarkdownReport.Write(report));
+        Assert.Equal("", MarkdownReport.PairedTable(new ExperimentReport { Title = "no baseline" }));
+    }
+
+    [Fact]
     public void WholeReportHasCaptionRunsAndSettingsInOrder()
     {
         var report = ReportFixtures.Example();
