@@ -46,6 +46,9 @@ internal static class CommandLine
                 case "query":
                     new GalleryQuery(options, output).Run(cancellationToken);
                     break;
+                case "ablations":
+                    AblationCommand.Run(options, output);
+                    break;
                 default:
                     error.WriteLine($"Unknown command '{options.Command}'. Run with --help for the commands.");
                     return 2;

@@ -59,6 +59,12 @@ internal sealed record ExperimentOptions
     /// <summary>query with --store: the collection (default: gallery_ and the model checksum's first 12 digits).</summary>
     public string? Collection { get; init; }
 
+    // ablations mode
+    /// <summary>The ablation study's settings file (family, setting, method, run folder, default marker).</summary>
+    public string Study { get; init; } = Path.Combine("samples", "ComposedRetrievalExperiment", "ablations.tsv");
+    /// <summary>The folder the study's run folders are in.</summary>
+    public string RunsRoot { get; init; } = "runs";
+
     public const string HelpText = """
         Composed image retrieval: InfoNCE baseline vs. multi-grained uncertainty regularisation (ICLR 2024).
 
@@ -70,6 +76,11 @@ internal sealed record ExperimentOptions
           ComposedRetrievalExperiment query --model FILE --image PATH --text "..." --gallery DIR [--split FILE] [--top-k 5]
                                      [--store "Host=...;..." [--collection NAME]]
                                              print the top K gallery images (id, score, file) for one image and one text
+          ComposedRetrievalExperiment ablations [--study FILE] [--runs DIR] --output DIR
+                                             tables (each setting against its family's default, beyond the seed
+                                             spread or not) and R@10 / R@50 charts of an ablation study whose runs
+                                             are main-job output folders under --runs (default runs); the study file
+                                             defaults to samples/ComposedRetrievalExperiment/ablations.tsv
 
         The run saves every trained model as <output>/models/<method>-seed<N>.mlcr, the ML.NET component's model file
         (frozen ResNet-18 + MiniLM and the trained upper part): ComposeImageTextTransformer.Load(mlContext, path) reads it.
@@ -144,8 +155,8 @@ internal sealed record ExperimentOptions
         {
             options = options with { Command = args[0].ToLowerInvariant() };
             i = 1;
-            if (options.Command is not ("run" or "evaluate" or "query"))
-                throw new ArgumentException($"Unknown command '{args[0]}': expected run, evaluate or query.");
+            if (options.Command is not ("run" or "evaluate" or "query" or "ablations"))
+                throw new ArgumentException($"Unknown command '{args[0]}': expected run, evaluate, query or ablations.");
         }
         for (; i < args.Length; i++)
         {
@@ -193,6 +204,8 @@ internal sealed record ExperimentOptions
                 "--top-k" => options with { TopK = Int(Value(), name) },
                 "--store" => options with { Store = Value() },
                 "--collection" => options with { Collection = Value() },
+                "--study" => options with { Study = Value() },
+                "--runs" => options with { RunsRoot = Value() },
                 "--gallery-precision" => options with
                 {
                     GalleryPrecisions = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -10,6 +10,10 @@ internal sealed record ChartPanel(string Title, string XLabel, string YLabel, IR
     /// <summary>Only whole numbers on the x axis (epochs).</summary>
     public bool IntegerX { get; init; }
 
+    /// <summary>Named categories instead of a numeric x axis: category i sits at x = i, labelled with its name
+    /// (settings of an ablation); null for a numeric axis.</summary>
+    public IReadOnlyList<string>? XCategories { get; init; }
+
     /// <summary>Dashed horizontal lines across the plot, drawn under the series.</summary>
     public IReadOnlyList<ChartReferenceLine> ReferenceLines { get; init; } = [];
 }

@@ -61,9 +61,9 @@ internal static class ChartRenderer
     }
 
     /// <summary>Renders and writes a PNG file.</summary>
-    public static void SavePng(ChartFigure figure, string path, float scale = 1)
+    public static void SavePng(ChartFigure figure, string path, float scale = 1, int panelWidth = 520)
     {
-        using var bitmap = Render(figure, scale: scale);
+        using var bitmap = Render(figure, panelWidth, scale: scale);
         PngFile.Save(bitmap, path);
     }
 
@@ -93,10 +93,12 @@ internal static class ChartRenderer
             return;
         }
 
+        var categories = panel.XCategories;
         var xTicks = AxisTicks.For(points.Min(p => p.First), points.Max(p => p.First), targetCount: 12, integers: panel.IntegerX);
-        double xLow = points.Min(p => p.First), xHigh = points.Max(p => p.First);
-        // Data-tight x range (epochs 1..E) with a little air; a single epoch gets a unit-wide axis.
-        double xPad = xHigh > xLow ? (xHigh - xLow) * 0.04 : 0.5;
+        double xLow = categories is null ? points.Min(p => p.First) : 0, xHigh = categories is null ? points.Max(p => p.First) : categories.Count - 1;
+        // Data-tight x range (epochs 1..E) with a little air; a single epoch gets a unit-wide axis. Categories get half
+        // a slot of air on each side.
+        double xPad = categories is not null ? 0.5 : xHigh > xLow ? (xHigh - xLow) * 0.04 : 0.5;
         (xLow, xHigh) = (xLow - xPad, xHigh + xPad);
         float X(double x) => plot.Left + (float)((x - xLow) / (xHigh - xLow)) * plot.Width;
         float Y(double y) => plot.Bottom - (float)((y - yTicks.Min) / (yTicks.Max - yTicks.Min)) * plot.Height;
@@ -110,11 +112,14 @@ internal static class ChartRenderer
             canvas.DrawLine(plot.Left - 4, Y(tick), plot.Left, Y(tick), axisPaint);
             canvas.DrawText(yTicks.Format(tick), plot.Left - 7, Y(tick) + 4, tickPaint);
         }
-        foreach (var tick in xTicks.Values.Where(t => t >= xLow - 1e-9 && t <= xHigh + 1e-9))
+        var xLabels = categories is not null
+            ? categories.Select((name, i) => ((double)i, name)).ToList()
+            : xTicks.Values.Where(t => t >= xLow - 1e-9 && t <= xHigh + 1e-9).Select(t => (t, xTicks.Format(t))).ToList();
+        foreach (var (tick, label) in xLabels)
         {
             canvas.DrawLine(X(tick), plot.Top, X(tick), plot.Bottom, gridPaint);
             canvas.DrawLine(X(tick), plot.Bottom, X(tick), plot.Bottom + 4, axisPaint);
-            canvas.DrawText(xTicks.Format(tick), X(tick), plot.Bottom + 18, xTickPaint);
+            canvas.DrawText(label, X(tick), plot.Bottom + 18, xTickPaint);
         }
         canvas.DrawLine(plot.Left, plot.Top, plot.Left, plot.Bottom, axisPaint);
         canvas.DrawLine(plot.Left, plot.Bottom, plot.Right, plot.Bottom, axisPaint);
@@ -143,11 +148,11 @@ internal static class ChartRenderer
     private static void DrawBand(SKCanvas canvas, ChartSeries series, Func<double, float> x, Func<double, float> y)
     {
         var band = series.X.Zip(series.Band!).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second.Lower) && double.IsFinite(p.Second.Upper)).ToList();
-        if (band.Count == 1)
+        if (band.Count == 1 || series.BandAsBars)
         {
-            // One epoch: the band is a vertical bar at that point.
+            // One epoch, or categories: the band is a vertical bar at each point.
             using var bar = new SKPaint { Color = series.Color.WithAlpha(90), StrokeWidth = 8, Style = SKPaintStyle.Stroke, IsAntialias = true };
-            canvas.DrawLine(x(band[0].First), y(band[0].Second.Lower), x(band[0].First), y(band[0].Second.Upper), bar);
+            foreach (var (px, (lower, upper)) in band) canvas.DrawLine(x(px), y(lower), x(px), y(upper), bar);
             return;
         }
         if (band.Count == 0) return;

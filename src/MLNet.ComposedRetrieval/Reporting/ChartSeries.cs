@@ -12,6 +12,10 @@ internal sealed record ChartSeries(string Label, SKColor Color, IReadOnlyList<do
     /// <summary>Lower and upper edges of a band (e.g. min and max over seeds), aligned with the points; null for none.</summary>
     public IReadOnlyList<(double Lower, double Upper)>? Band { get; init; }
 
+    /// <summary>Draws the band as a vertical bar at each point instead of a shaded ribbon between points (for
+    /// categories, where the space between two points means nothing).</summary>
+    public bool BandAsBars { get; init; }
+
     public bool Dashed { get; init; }
 
     public float LineWidth { get; init; } = 2.5f;

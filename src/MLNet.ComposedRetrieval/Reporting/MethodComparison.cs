@@ -23,6 +23,9 @@ internal sealed record MethodComparison(string Method, string Reference, int K, 
     /// <summary>Both methods have enough seeds and the difference is positive and larger than both seed spreads.</summary>
     public bool Beats => EnoughSeeds && Difference > LargerSpread;
 
+    /// <summary>Both methods have enough seeds and the difference, either way, is larger than both seed spreads.</summary>
+    public bool DiffersBeyondSpread => EnoughSeeds && Math.Abs(Difference) > LargerSpread;
+
     /// <summary>One comparison per K that both methods have; empty when either method has no runs in the report.</summary>
     public static IReadOnlyList<MethodComparison> Compare(ExperimentReport report, string method, string reference, IReadOnlyList<int>? ks = null)
     {
