@@ -42,7 +42,8 @@ internal static class ModelPersistence
     public static ComposeImageTextTransformer Read(ComponentEnvironment environment, Stream stream, string source)
     {
         using var channel = environment.Register(ComposeImageTextEstimator.ComponentName).Start("Load");
-        var file = stream as FileStream;
+        // A seekable file stream names a file Save can read again; any other stream's tensors are kept.
+        var file = stream is FileStream { CanSeek: true } fileStream ? fileStream : null;
         var offset = file?.Position ?? 0;
         // No dispose scope here: the network's parameters are created below and must outlive this method.
         var (manifest, tensors) = ModelFile.Read(stream, source, out var checksum);
