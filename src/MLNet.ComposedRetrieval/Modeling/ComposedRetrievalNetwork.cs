@@ -117,7 +117,9 @@ internal sealed class ComposedRetrievalNetwork : nn.Module
             if (text is not null) parts.Add(text);
             var composer = new FoldedComposer(textProjection, compositor, imageHead);
             parts.Add(composer);
-            return new InferenceNetwork(image, text, composer, imageHead.ToInference());
+            var targetHead = imageHead.ToInference();
+            parts.Add(targetHead);
+            return new InferenceNetwork(image, text, composer, targetHead);
         }
         catch
         {

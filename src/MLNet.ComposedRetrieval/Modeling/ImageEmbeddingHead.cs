@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -39,7 +40,7 @@ internal sealed class ImageEmbeddingHead : nn.Module<Tensor, Tensor>
 
     /// <summary>This head's inference form: a copy of it in evaluation mode (it has nothing to fold), for target images.</summary>
     public ImageEmbeddingHead ToInference() =>
-        Inference.InferenceCopy.Of(this, () => new ImageEmbeddingHead((int)projection.in_features, EmbeddingDimension, NormScale));
+        InferenceCopy.Of(this, () => new ImageEmbeddingHead((int)projection.in_features, EmbeddingDimension, NormScale));
 
     /// <summary>Map [B, C, H, W] to embeddings [B, D] of norm <see cref="NormScale"/>.</summary>
     public override Tensor forward(Tensor map)
