@@ -68,6 +68,27 @@ public sealed class ModelPersistenceTests(TrainedModelFixture fixture) : IDispos
     }
 
     [Fact]
+    public void AModelReadFromTheMiddleOfAFileReadsItAgainFromThere()
+    {
+        var model = File.ReadAllBytes(SavedModel());
+        var bundle = Path.Combine(_folder.FullPath, "bundle.bin");
+        File.WriteAllBytes(bundle, [.. new byte[100], .. model]);
+        ComposeImageTextTransformer loaded;
+        using (var stream = File.OpenRead(bundle))
+        {
+            stream.Position = 100;
+            loaded = ComposeImageTextTransformer.Load(_ml, stream);
+        }
+        using (loaded)
+        {
+            Assert.IsType<ModelFileWeights>(loaded.Model.Weights);
+            using var saved = new MemoryStream();
+            loaded.Save(saved);
+            Assert.Equal(model, saved.ToArray());
+        }
+    }
+
+    [Fact]
     public void SavingALoadedModelWhoseFileWasReplacedIsRefusedAndWritesNothing()
     {
         var source = Path.Combine(_folder.FullPath, "source.mlcr");
