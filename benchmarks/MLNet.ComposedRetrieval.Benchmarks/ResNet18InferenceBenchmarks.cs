@@ -3,6 +3,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using MLNet.ComposedRetrieval.Pretrained;
 using static TorchSharp.torch;
 
@@ -45,8 +46,8 @@ public class ResNet18InferenceBenchmarks
         set_num_threads(TorchThreads);
         _backbone = PretrainedResNet18.Create();
         _backbone.eval();
-        _folded = _backbone.FoldBatchNorm();
-        _oneDnn = _backbone.FoldBatchNorm();
+        _folded = _backbone.ToInference();
+        _oneDnn = _backbone.ToInference();
         if (!_oneDnn.TryUseOneDnn(out var reason)) throw new InvalidOperationException($"oneDNN is unavailable: {reason}");
         _images = randn(BatchSize, 3, 224, 224);
     }

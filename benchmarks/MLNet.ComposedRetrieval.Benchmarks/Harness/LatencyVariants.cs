@@ -21,10 +21,10 @@ internal static class LatencyVariants
     public static string Run(ComposedRetrievalNetwork network, ImageBackbone backbone, TextEncoder encoder, IReadOnlyList<GalleryIndex> indexes,
         IReadOnlyList<(string ImagePath, string Reference, string Text)> queries, int rounds, int k)
     {
-        using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
-        using var foldedText = ((TransformerTextEncoder)encoder).FoldForInference();
-        using var composer = network.FoldComposer();
-        using var oneDnn = ((ResNetBackbone)backbone).FoldBatchNorm();
+        using var folded = ((ResNetBackbone)backbone).ToInference();
+        using var foldedText = ((TransformerTextEncoder)encoder).ToInference();
+        using var snapshot = network.ToInference();
+        using var oneDnn = ((ResNetBackbone)backbone).ToInference();
         var oneDnnNote = oneDnn.TryUseOneDnn(out var unavailable) ? "" : $"The oneDNN variants ran dense: {unavailable}" + Environment.NewLine;
         var index = indexes.Single(i => i.Precision == GalleryPrecision.Single);
         var halfIndex = indexes.Single(i => i.Precision == GalleryPrecision.Half);
@@ -47,7 +47,7 @@ internal static class LatencyVariants
                 network.EncodeText(nn.functional.pad(q.Ids, [0, pad]), nn.functional.pad(q.Mask, [0, pad]));
             }));
             variants.Add(new("compositor + head", "modules (eval)", threads, q => network.ComposeFromFeatures(q.Map, q.Sentence)));
-            variants.Add(new("compositor + head", "folded (FoldedComposer)", threads, q => composer.forward(q.Map, q.Sentence)));
+            variants.Add(new("compositor + head", "folded (FoldedComposer)", threads, q => snapshot.Compose(q.Map, q.Sentence)));
             foreach (var gallery in indexes)
                 variants.Add(new("search 35k", $"{gallery.Precision} gallery", threads, q => gallery.Search(q.Query, k, [q.Reference])));
             variants.Add(new("decode + preprocess", "", threads, q =>
@@ -57,13 +57,13 @@ internal static class LatencyVariants
             variants.Add(new("end to end", "folded, text encoder concurrent", threads, q => EndToEnd(q, backbone, encoder, network, folded.forward, index, k, concurrent: true)));
             variants.Add(new("end to end", "folded + oneDNN, sequential", threads, q => EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: false)));
             variants.Add(new("end to end", "all folded + oneDNN (as ComposedRetrievalModel), sequential", threads, q =>
-                EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: false, foldedText.forward, composer.forward)));
+                EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: false, foldedText.forward, snapshot.Compose)));
             variants.Add(new("end to end", "all folded + oneDNN (as ComposedRetrievalModel), text encoder concurrent", threads, q =>
-                EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: true, foldedText.forward, composer.forward)));
+                EndToEnd(q, backbone, encoder, network, oneDnn.forward, index, k, concurrent: true, foldedText.forward, snapshot.Compose)));
             variants.Add(new("end to end", "as ComposedRetrievalModel, Half gallery, sequential", threads, q =>
-                EndToEnd(q, backbone, encoder, network, oneDnn.forward, halfIndex, k, concurrent: false, foldedText.forward, composer.forward)));
+                EndToEnd(q, backbone, encoder, network, oneDnn.forward, halfIndex, k, concurrent: false, foldedText.forward, snapshot.Compose)));
             variants.Add(new("end to end", "as ComposedRetrievalModel, Half gallery, text encoder concurrent", threads, q =>
-                EndToEnd(q, backbone, encoder, network, oneDnn.forward, halfIndex, k, concurrent: true, foldedText.forward, composer.forward)));
+                EndToEnd(q, backbone, encoder, network, oneDnn.forward, halfIndex, k, concurrent: true, foldedText.forward, snapshot.Compose)));
         }
 
         var times = variants.Select(_ => new List<double>()).ToArray();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using MLNet.ComposedRetrieval.Pretrained;
 using MLNet.ComposedRetrieval.Retrieval;
 using MLNet.ComposedRetrieval.Training;
@@ -151,8 +152,8 @@ internal static class QuerySection
     /// of the oneDNN map from the dense folded one, relative to the map's largest value.</summary>
     private static string CompareFolding(ImageBackbone backbone, PixelCompositionInputs inputs, IReadOnlyList<string> ids)
     {
-        using var folded = ((ResNetBackbone)backbone).FoldBatchNorm();
-        using var oneDnn = ((ResNetBackbone)backbone).FoldBatchNorm();
+        using var folded = ((ResNetBackbone)backbone).ToInference();
+        using var oneDnn = ((ResNetBackbone)backbone).ToInference();
         var oneDnnNote = oneDnn.TryUseOneDnn(out var unavailable) ? "" : $" The oneDNN row ran dense: {unavailable}.";
         using var batch = inputs.Images(ids, augment: false);
         using var inference = inference_mode();

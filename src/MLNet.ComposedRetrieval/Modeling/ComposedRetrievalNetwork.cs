@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -100,10 +101,32 @@ internal sealed class ComposedRetrievalNetwork : nn.Module
     }
 
     /// <summary>
-    /// An inference-only snapshot of <see cref="ComposeFromFeatures"/> in evaluation mode (text projection, compositor
-    /// and head folded; see <see cref="FoldedComposer"/>), from the current weights. This network is left as it is.
+    /// This network's inference form, from its current weights: the encoders' own inference forms (those it has),
+    /// <see cref="ComposeFromFeatures"/> folded (text projection, compositor and head; see <see cref="FoldedComposer"/>)
+    /// and a copy of the head for targets. This network, its mode and its parameters are left as they are; the
+    /// snapshot shares no tensor with it.
     /// </summary>
-    public FoldedComposer FoldComposer() => new(textProjection, compositor, imageHead);
+    public InferenceNetwork ToInference()
+    {
+        var parts = new List<nn.Module>();
+        try
+        {
+            var image = imageBackbone?.ToInference();
+            if (image is not null) parts.Add(image);
+            var text = textEncoder?.ToInference();
+            if (text is not null) parts.Add(text);
+            var composer = new FoldedComposer(textProjection, compositor, imageHead);
+            parts.Add(composer);
+            var targetHead = imageHead.ToInference();
+            parts.Add(targetHead);
+            return new InferenceNetwork(image, text, composer, targetHead);
+        }
+        catch
+        {
+            foreach (var part in parts) part.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Preprocessed target images [B, 3, H, W] to target features f_t [B, D].</summary>
     public Tensor EmbedTargets(Tensor images)

@@ -4,7 +4,7 @@ namespace MLNet.ComposedRetrieval.Modeling;
 
 /// <summary>
 /// The weights of one <see cref="CompositorAttention"/> block as inference uses them, float64 copies without gradient
-/// (made by <see cref="CompositorAttention.FoldedWeights"/> for <see cref="FoldedComposer"/>). The value convolution is
+/// (made by <see cref="CompositorAttention.FoldedWeights"/> for <see cref="Inference.FoldedComposer"/>). The value convolution is
 /// composed with the merge convolution, both linear and bias-free: V = ImageValue · x + TextValue · t.
 /// </summary>
 /// <param name="Query">Q's 1×1 convolution, [C, C].</param>

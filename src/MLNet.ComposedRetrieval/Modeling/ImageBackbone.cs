@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Modeling;
@@ -16,6 +17,13 @@ internal abstract class ImageBackbone : nn.Module<Tensor, Tensor>
 
     /// <summary>How images must be prepared for this backbone.</summary>
     public abstract ImagePreprocessing Preprocessing { get; }
+
+    /// <summary>
+    /// This backbone's inference form (the one convention of docs/architecture.md, inference): a snapshot of its function
+    /// in evaluation mode, from its current weights, folded or fused where a faster form exists. This backbone, its mode
+    /// and its parameters are left as they are; the snapshot shares no tensor with it.
+    /// </summary>
+    public abstract InferenceImageEncoder ToInference();
 
     /// <summary>True after <see cref="Freeze"/>: no parameter gets a gradient and the module stays in eval mode.</summary>
     public bool IsFrozen { get; private set; }

@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -36,6 +37,10 @@ internal sealed class ImageEmbeddingHead : nn.Module<Tensor, Tensor>
 
     /// <summary>Linear(C -> D), applied after the pooling.</summary>
     internal Linear Projection => projection;
+
+    /// <summary>This head's inference form: a copy of it in evaluation mode (it has nothing to fold), for target images.</summary>
+    public ImageEmbeddingHead ToInference() =>
+        InferenceCopy.Of(this, () => new ImageEmbeddingHead((int)projection.in_features, EmbeddingDimension, NormScale));
 
     /// <summary>Map [B, C, H, W] to embeddings [B, D] of norm <see cref="NormScale"/>.</summary>
     public override Tensor forward(Tensor map)

@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -77,15 +78,15 @@ internal sealed class ResNetBackbone : ImageBackbone
     /// snapshot of the current weights and statistics; this backbone, its training mode and its parameters are
     /// left as they are.
     /// </summary>
-    public FoldedResNet FoldBatchNorm()
+    public override FoldedResNet ToInference()
     {
         var blocks = new[] { layer1, layer2, layer3, layer4 }.SelectMany(stage => stage.children()).Select(block => block switch
         {
-            ResNetBasicBlock basic => basic.FoldBatchNorm(),
-            ResNetBottleneck bottleneck => bottleneck.FoldBatchNorm(),
+            ResNetBasicBlock basic => basic.ToInference(),
+            ResNetBottleneck bottleneck => bottleneck.ToInference(),
             _ => throw new InvalidOperationException($"Unexpected ResNet block {block.GetType().Name}."),
         });
-        return new FoldedResNet(FoldedConvolution.Fold(conv1, bn1),
+        return new FoldedResNet(Preprocessing, FoldedConvolution.Fold(conv1, bn1),
             MaxPool2d(maxpool.kernel_size, maxpool.stride, maxpool.padding, maxpool.dilation, maxpool.ceil_mode), blocks);
     }
 

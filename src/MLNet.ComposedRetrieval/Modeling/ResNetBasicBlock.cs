@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -24,8 +25,8 @@ internal sealed class ResNetBasicBlock : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>This block with its batch norms folded into the convolutions (see <see cref="ResNetBackbone.FoldBatchNorm"/>).</summary>
-    public FoldedResidualBlock FoldBatchNorm() =>
+    /// <summary>This block with its batch norms folded into the convolutions (see <see cref="ResNetBackbone.ToInference"/>).</summary>
+    public FoldedResidualBlock ToInference() =>
         new([FoldedConvolution.Fold(conv1, bn1), FoldedConvolution.Fold(conv2, bn2)], ResNetBackbone.FoldShortcut(downsample));
 
     public override Tensor forward(Tensor input)

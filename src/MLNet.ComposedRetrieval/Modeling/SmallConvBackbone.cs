@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,6 +16,7 @@ internal sealed class SmallConvBackbone : ImageBackbone
     private readonly AdaptiveAvgPool2d pool;
     private readonly int outputChannels;
     private readonly ImagePreprocessing preprocessing;
+    private readonly int gridSize;
 
     /// <param name="inputSize">Width and height of the input images; a multiple of 8, at least 8 × <paramref name="gridSize"/>.</param>
     /// <param name="outputChannels">C, channels of the output map.</param>
@@ -28,6 +30,7 @@ internal sealed class SmallConvBackbone : ImageBackbone
                 $"The small backbone halves its input three times; the input size must be a multiple of 8 and at least {8 * gridSize}.");
 
         this.outputChannels = outputChannels;
+        this.gridSize = gridSize;
         preprocessing = new ImagePreprocessing(inputSize, inputSize, Bgr: false, Scale: 1f / 255f,
             Mean: [0.5f, 0.5f, 0.5f], Std: [0.5f, 0.5f, 0.5f]);
         features = nn.Sequential(
@@ -50,6 +53,10 @@ internal sealed class SmallConvBackbone : ImageBackbone
         using var scope = NewDisposeScope();
         return pool.forward(features.forward(images)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>A copy of this backbone run as trained, in evaluation mode (it has no folded form).</summary>
+    public override InferenceImageEncoder ToInference() =>
+        new EvaluationModeImageEncoder(InferenceCopy.Of(this, () => new SmallConvBackbone(preprocessing.Width, outputChannels, gridSize)));
 
     private static (string, nn.Module<Tensor, Tensor>) Stage(int index, int inChannels, int outChannels) =>
         ($"stage{index}", nn.Sequential(

@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -17,6 +18,9 @@ internal sealed class SmallTextEncoder : TextEncoder
     private readonly WordTokenizer tokenizer;
     private readonly int dimension;
     private readonly int maxLength;
+    private readonly int layers;
+    private readonly int heads;
+    private readonly double dropout;
 
     /// <param name="tokenizer">The tokenizer whose ids this encoder reads; its vocabulary size sets the embedding table.</param>
     /// <param name="dimension">Width of token states and of the sentence feature.</param>
@@ -37,6 +41,9 @@ internal sealed class SmallTextEncoder : TextEncoder
         this.tokenizer = tokenizer;
         this.dimension = dimension;
         this.maxLength = maxLength;
+        this.layers = layers;
+        this.heads = heads;
+        this.dropout = dropout;
         tokens = nn.Embedding(tokenizer.VocabularySize, dimension, padding_idx: tokenizer.PaddingId);
         positions = nn.Embedding(maxLength, dimension);
         encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(dimension, heads, 2 * dimension, dropout), layers);
@@ -73,6 +80,10 @@ internal sealed class SmallTextEncoder : TextEncoder
         var encoded = encoder.forward(states.transpose(0, 1), null, keyPadding).transpose(0, 1);        // [B, L, E]
         return MaskedMean(encoded, real).MoveToOuterDisposeScope();
     }
+
+    /// <summary>A copy of this encoder run as trained, in evaluation mode (it has no folded form).</summary>
+    public override InferenceTextEncoder ToInference() =>
+        new EvaluationModeTextEncoder(InferenceCopy.Of(this, () => new SmallTextEncoder(tokenizer, dimension, layers, heads, maxLength, dropout)));
 
     /// <summary>Mean over the real positions; zero for a sentence without tokens.</summary>
     private static Tensor MaskedMean(Tensor states, Tensor real)

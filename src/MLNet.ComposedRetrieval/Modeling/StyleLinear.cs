@@ -42,7 +42,7 @@ internal sealed class StyleLinear : nn.Module<Tensor, Tensor>
     public Parameter Bias => bias;
 
     /// <summary>The weight as <see cref="forward"/> applies it (stored weight × its scale), [out, in], as a
-    /// float64 copy without gradient: for inference snapshots (<see cref="FoldedComposer"/>).</summary>
+    /// float64 copy without gradient: for inference snapshots (<see cref="Inference.FoldedComposer"/>).</summary>
     internal Tensor ScaledWeight()
     {
         using var noGrad = no_grad();

@@ -42,7 +42,7 @@ internal sealed class TextProjection : nn.Module<Tensor, Tensor>
     /// <summary>
     /// The affine map this projection computes in evaluation mode (where dropout is off), t = W' s + b', with the batch norm's running
     /// statistics and affine parameters folded into the linear: float64 copies [out, in] and [out], for inference
-    /// snapshots (<see cref="FoldedComposer"/>).
+    /// snapshots (<see cref="Inference.FoldedComposer"/>).
     /// </summary>
     internal (Tensor Weight, Tensor Bias) EvaluationAffine()
     {

@@ -16,6 +16,10 @@ internal sealed class TransformerAttention : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The self-attention and its closing step (read by <see cref="Inference.FoldedTransformerLayer"/>).</summary>
+    internal TransformerSelfAttention Self => self;
+    internal TransformerResidualOutput Output => output;
+
     /// <summary>Token states [B, L, H] and key mask [B, 1, 1, L] (bool) to [B, L, H].</summary>
     public override Tensor forward(Tensor states, Tensor keyMask)
     {

@@ -31,6 +31,12 @@ internal sealed class TransformerEmbeddings : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The word, position and token-type tables and the LayerNorm (read by <see cref="Inference.FoldedTransformerEncoder"/>).</summary>
+    internal Embedding Words => word_embeddings;
+    internal Embedding Positions => position_embeddings;
+    internal Embedding TokenTypes => token_type_embeddings;
+    internal LayerNorm Norm => LayerNorm;
+
     /// <summary>Token ids [B, L] (int64) to embedded tokens [B, L, H]; every token has type 0.</summary>
     public override Tensor forward(Tensor ids)
     {

@@ -17,6 +17,9 @@ internal sealed class TransformerIntermediate : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The widening projection (read by <see cref="Inference.FoldedTransformerLayer"/>).</summary>
+    internal Linear Dense => dense;
+
     /// <summary>[B, L, H] to [B, L, IntermediateSize].</summary>
     public override Tensor forward(Tensor states)
     {

@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Modeling;
@@ -9,9 +10,11 @@ internal sealed class TransformerLayer : nn.Module<Tensor, Tensor, Tensor>
     private readonly TransformerAttention attention;
     private readonly TransformerIntermediate intermediate;
     private readonly TransformerResidualOutput output;
+    private readonly TransformerOptions options;
 
     public TransformerLayer(TransformerOptions options) : base(nameof(TransformerLayer))
     {
+        this.options = options;
         attention = new TransformerAttention(options);
         intermediate = new TransformerIntermediate(options);
         output = new TransformerResidualOutput(options.IntermediateSize, options);
@@ -25,4 +28,7 @@ internal sealed class TransformerLayer : nn.Module<Tensor, Tensor, Tensor>
         var attended = attention.forward(states, keyMask);
         return output.forward(intermediate.forward(attended), attended).MoveToOuterDisposeScope();
     }
+
+    /// <summary>This layer's inference form (<see cref="FoldedTransformerLayer"/>), from its current weights.</summary>
+    public FoldedTransformerLayer ToInference() => new(attention.Self, attention.Output, intermediate.Dense, output, options);
 }

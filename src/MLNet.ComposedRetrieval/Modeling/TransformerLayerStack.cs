@@ -16,6 +16,9 @@ internal sealed class TransformerLayerStack : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The layers, in order.</summary>
+    internal IEnumerable<TransformerLayer> Layers => layer;
+
     /// <summary>Embedded tokens [B, L, H] and key mask [B, 1, 1, L] (bool) to the last hidden states [B, L, H].</summary>
     public override Tensor forward(Tensor states, Tensor keyMask)
     {

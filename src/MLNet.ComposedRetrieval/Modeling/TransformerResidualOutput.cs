@@ -22,6 +22,10 @@ internal sealed class TransformerResidualOutput : nn.Module<Tensor, Tensor, Tens
         RegisterComponents();
     }
 
+    /// <summary>The projection and the LayerNorm (read by <see cref="Inference.FoldedTransformerLayer"/>).</summary>
+    internal Linear Dense => dense;
+    internal LayerNorm Norm => LayerNorm;
+
     /// <summary>Sub-layer output [B, L, inputSize] and the sub-layer's input [B, L, H] to [B, L, H].</summary>
     public override Tensor forward(Tensor sublayerOutput, Tensor residual)
     {

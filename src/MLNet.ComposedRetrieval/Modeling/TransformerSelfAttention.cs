@@ -26,6 +26,11 @@ internal sealed class TransformerSelfAttention : nn.Module<Tensor, Tensor, Tenso
         RegisterComponents();
     }
 
+    /// <summary>The query, key and value projections (read by <see cref="Inference.FoldedTransformerLayer"/>).</summary>
+    internal Linear Query => query;
+    internal Linear Key => key;
+    internal Linear Value => value;
+
     /// <summary>Token states [B, L, H] and key mask [B, 1, 1, L] (bool, true = attend) to [B, L, H].</summary>
     public override Tensor forward(Tensor states, Tensor keyMask)
     {

@@ -1,3 +1,4 @@
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Modeling;
@@ -63,7 +64,7 @@ internal sealed class TransformerTextEncoder : TextEncoder
     /// pre-transposed weights (see <see cref="FoldedTransformerEncoder"/>), from the current weights. This encoder is
     /// left as it is.
     /// </summary>
-    public FoldedTransformerEncoder FoldForInference() => new(this);
+    public override FoldedTransformerEncoder ToInference() => new(this, embeddings, encoder.Layers.Select(layer => layer.ToInference()));
 
     /// <summary>Token states [B, L, H] and mask [B, L] to sentence features [B, H], pooled as <paramref name="pooling"/> says.</summary>
     internal static Tensor Pool(Tensor hiddenStates, Tensor mask, SentencePooling pooling)

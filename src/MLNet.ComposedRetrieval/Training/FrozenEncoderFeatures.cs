@@ -27,7 +27,7 @@ internal static class FrozenEncoderFeatures
         device ??= CPU;
         var preprocessing = backbone.Preprocessing;
         backbone.eval();
-        using var folded = inferencePath ? (backbone as ResNetBackbone)?.FoldBatchNorm() : null;
+        using var folded = inferencePath ? (backbone as ResNetBackbone)?.ToInference() : null;
         var path = "as trained";
         if (folded is not null)
         {

@@ -2,6 +2,7 @@ using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
 using MLNet.ComposedRetrieval.Native;
 using MLNet.ComposedRetrieval.Tests.Modeling;
+using MLNet.ComposedRetrieval.Tests.Modeling.Inference;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Tests.Pipeline;
@@ -10,30 +11,43 @@ public class ComposedRetrievalModelTests
 {
     private const int Side = 64;
 
-    /// <summary>A ResNet-18 + small text encoder model on 64 x 64 images, with non-trivial batch norms.</summary>
+    /// <summary>A ResNet-18 + small text encoder model on 64 x 64 images, with non-trivial batch norms; the test keeps
+    /// <paramref name="network"/> (in evaluation mode) as the reference, the model gets (and disposes) a copy.</summary>
     private static ComposedRetrievalModel ResNetModel(out ComposedRetrievalNetwork network, ComposedRetrievalNetwork? weightsFrom = null)
     {
+        static ComposedRetrievalNetwork Create() =>
+            new(new ResNetBackbone(ResNetArchitecture.ResNet18, ImagePreprocessing.ImageNet224 with { Width = Side, Height = Side }),
+                SmallEncoders.TextEncoder(), new ComposedNetworkOptions { EmbeddingDimension = 32 });
         manual_seed(11);
-        var backbone = new ResNetBackbone(ResNetArchitecture.ResNet18, ImagePreprocessing.ImageNet224 with { Width = Side, Height = Side });
-        FoldedResNetTests.RandomizeBatchNorms(backbone, seed: 12);
-        network = new ComposedRetrievalNetwork(backbone, SmallEncoders.TextEncoder(), new ComposedNetworkOptions { EmbeddingDimension = 32 });
+        network = Create();
+        FoldedResNetTests.RandomizeBatchNorms((ResNetBackbone)network.ImageBackbone!, seed: 12);
         // Other test classes may draw from the global generator meanwhile: a second model copies the first's weights.
         if (weightsFrom is not null) network.load_state_dict(weightsFrom.state_dict());
-        return new ComposedRetrievalModel(network, new ModelDescription { EmbeddingDimension = 32, MaxTextLength = 16 }, CPU);
+        return ModelOf(network, Create);
     }
 
-    /// <summary>A small CNN + tiny BERT-style transformer model (the text encoder the model folds).</summary>
+    /// <summary>A small CNN + tiny BERT-style transformer model (the text encoder the model folds), as <see cref="ResNetModel"/>.</summary>
     private static ComposedRetrievalModel TransformerModel(out ComposedRetrievalNetwork network)
     {
-        manual_seed(13);
         var tokenizer = SmallEncoders.Tokenizer();
         var options = TransformerOptions.MiniLmL6 with
         {
             VocabularySize = tokenizer.VocabularySize, HiddenSize = 16, LayerCount = 2, HeadCount = 4, IntermediateSize = 32, MaxPositions = 16,
         };
-        network = new ComposedRetrievalNetwork(new SmallConvBackbone(inputSize: Side), new TransformerTextEncoder(options, tokenizer),
+        ComposedRetrievalNetwork Create() => new(new SmallConvBackbone(inputSize: Side), new TransformerTextEncoder(options, tokenizer),
             new ComposedNetworkOptions { EmbeddingDimension = 32 });
-        return new ComposedRetrievalModel(network, new ModelDescription { EmbeddingDimension = 32, MaxTextLength = 16 }, CPU);
+        manual_seed(13);
+        network = Create();
+        return ModelOf(network, Create);
+    }
+
+    /// <summary>A model of a copy of <paramref name="network"/> (made by <paramref name="create"/>), which is put in evaluation mode.</summary>
+    private static ComposedRetrievalModel ModelOf(ComposedRetrievalNetwork network, Func<ComposedRetrievalNetwork> create)
+    {
+        network.eval();
+        var copy = create();
+        copy.load_state_dict(network.state_dict());
+        return new ComposedRetrievalModel(copy, new ModelDescription { EmbeddingDimension = 32, MaxTextLength = 16 }, CPU);
     }
 
     private static RgbImage Image(int seed)

@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
+using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using MLNet.ComposedRetrieval.Storage;
 using MLNet.ComposedRetrieval.Tests.Data;
 using MLNet.ComposedRetrieval.Tests.Storage;
@@ -37,6 +40,68 @@ public sealed class ModelPersistenceTests(TrainedModelFixture fixture) : IDispos
         Assert.Equal(fixture.Model.TextColumnName, loaded.TextColumnName);
         Assert.Equal(fixture.Model.TrainingHistory.Select(e => e.Loss), loaded.TrainingHistory.Select(e => e.Loss));
         Assert.Equal(ImageEncoderArchitecture.SmallConvNet, loaded.ImageEncoder);
+    }
+
+    /// <summary>The loaded model holds its weights once, in its inference form: no unfolded module, no state dict (saving
+    /// reads the file again), and what it saves is the file it was loaded from, byte for byte.</summary>
+    [Fact]
+    public void ALoadedModelHoldsOnlyItsInferenceFormAndSavesItsFileAgain()
+    {
+        var path = SavedModel();
+        using var loaded = ComposeImageTextTransformer.Load(_ml, path);
+
+        Assert.IsType<ModelFileWeights>(loaded.Model.Weights);
+        var moduleFields = typeof(ComposedRetrievalModel).GetFields(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
+            .Where(f => typeof(TorchSharp.torch.nn.Module).IsAssignableFrom(f.FieldType)).Select(f => f.FieldType).ToList();
+        Assert.Equal([typeof(InferenceNetwork)], moduleFields);
+        Assert.DoesNotContain(loaded.Model.Inference.modules(), m => m is ComposedRetrievalNetwork or TextProjection or ContentStyleCompositor);
+
+        var again = Path.Combine(_folder.FullPath, "again.mlcr");
+        loaded.Save(again);
+        Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(again));
+        // A model read from a stream that cannot be read again keeps the file's tensors, and saves the same bytes.
+        using var fromStream = ComposeImageTextTransformer.Load(_ml, new MemoryStream(File.ReadAllBytes(path)));
+        Assert.IsType<InMemoryModelWeights>(fromStream.Model.Weights);
+        using var copy = new MemoryStream();
+        fromStream.Save(copy);
+        Assert.Equal(File.ReadAllBytes(path), copy.ToArray());
+    }
+
+    [Fact]
+    public void AModelReadFromTheMiddleOfAFileReadsItAgainFromThere()
+    {
+        var model = File.ReadAllBytes(SavedModel());
+        var bundle = Path.Combine(_folder.FullPath, "bundle.bin");
+        File.WriteAllBytes(bundle, [.. new byte[100], .. model]);
+        ComposeImageTextTransformer loaded;
+        using (var stream = File.OpenRead(bundle))
+        {
+            stream.Position = 100;
+            loaded = ComposeImageTextTransformer.Load(_ml, stream);
+        }
+        using (loaded)
+        {
+            Assert.IsType<ModelFileWeights>(loaded.Model.Weights);
+            using var saved = new MemoryStream();
+            loaded.Save(saved);
+            Assert.Equal(model, saved.ToArray());
+        }
+    }
+
+    [Fact]
+    public void SavingALoadedModelWhoseFileWasReplacedIsRefusedAndWritesNothing()
+    {
+        var source = Path.Combine(_folder.FullPath, "source.mlcr");
+        File.Copy(SavedModel(), source);
+        using var loaded = ComposeImageTextTransformer.Load(_ml, source);
+        fixture.Model.WithSettings(fixture.Model.Settings with { BatchSize = fixture.Model.BatchSize + 1 }).Save(source);
+
+        var target = Path.Combine(_folder.FullPath, "target.mlcr");
+        var error = Assert.Throws<InvalidOperationException>(() => loaded.Save(target));
+        Assert.Contains("no longer holds the model", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(target));
+        File.Delete(source);
+        Assert.Throws<InvalidOperationException>(() => loaded.Save(new MemoryStream()));
     }
 
     [Fact]

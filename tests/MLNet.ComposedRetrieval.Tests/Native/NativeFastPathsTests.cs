@@ -1,4 +1,5 @@
 using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using MLNet.ComposedRetrieval.Native;
 
 namespace MLNet.ComposedRetrieval.Tests.Native;
@@ -20,7 +21,7 @@ public class NativeFastPathsTests
             Assert.Contains(NativeFastPaths.OneDnnLayoutVariable + "=0", NativeFastPaths.OneDnnLayoutBlockedReason);
             Assert.Equal(NativeFastPaths.OneDnnLayoutBlockedReason, OneDnnOps.Availability);
             using var backbone = new ResNetBackbone(new ResNetArchitecture(ResNetBlockKind.Basic, [1, 1, 1, 1]));
-            using var folded = backbone.FoldBatchNorm();
+            using var folded = backbone.ToInference();
             Assert.False(folded.TryUseOneDnn(out var reason));
             Assert.StartsWith("turned off", reason);
             Assert.False(folded.UsesOneDnn);

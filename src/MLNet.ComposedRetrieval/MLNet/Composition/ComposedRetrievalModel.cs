@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,58 +11,88 @@ namespace MLNet.ComposedRetrieval;
 /// A trained network ready for inference, with what turns raw inputs into its tensors: the image preprocessing, the
 /// tokenizer and the text length. Computes composed query embeddings (reference image + text) and image embeddings
 /// (the target branch, for galleries) in batches, under <c>torch.inference_mode()</c>. Safe to call from several
-/// threads: the network stays in evaluation mode and every call has its own tensors.
+/// threads: every call has its own tensors.
 /// </summary>
 /// <remarks>
-/// A ResNet image backbone runs as a <see cref="FoldedResNet"/> (batch norms folded into the convolutions), made
-/// once here from the final weights, and on the CPU run in oneDNN's tensor layout, for queries and gallery batches alike
-/// (<see cref="FoldedResNet.TryUseOneDnn"/>; dense where that is unavailable, see <see cref="ImageBackboneExecution"/>).
-/// Likewise a transformer text encoder runs as a <see cref="FoldedTransformerEncoder"/>, and the text projection,
-/// compositor and head as a <see cref="FoldedComposer"/>. This class never trains, and <see cref="Network"/> keeps the
-/// unfolded modules for saving. Do not change <see cref="Network"/>'s weights after construction; build a new model instead.
+/// The network runs as its inference form, one <see cref="InferenceNetwork"/> made once here from the final weights
+/// (docs/architecture.md, inference): a ResNet backbone with batch norms folded, on the CPU in oneDNN's tensor layout
+/// (<see cref="ImageBackboneExecution"/> says which), a transformer text encoder fused, the text projection, compositor
+/// and head folded. The unfolded network is not kept: <see cref="Weights"/> holds only what saving needs (the state
+/// dict, or where to read it again). This class never trains.
 /// </remarks>
 internal sealed class ComposedRetrievalModel : IDisposable
 {
     private volatile bool _disposed;
-    private readonly FoldedResNet? _foldedBackbone;
-    private readonly FoldedTransformerEncoder? _foldedTextEncoder;
-    private readonly FoldedComposer _composer;
 
+    /// <summary>A model of a trained network: keeps a CPU copy of its state dict for saving.</summary>
+    /// <param name="network">The trained network, with both encoders. Owned from now on: disposed once its inference
+    /// form is made.</param>
+    /// <param name="description">Describes the network (saved with it).</param>
+    /// <param name="device">Where the model runs.</param>
     public ComposedRetrievalModel(ComposedRetrievalNetwork network, ModelDescription description, Device device)
+        : this(network, description, device, TakeWeights(network)) { }
+
+    /// <summary>A model of a network whose state dict <paramref name="weights"/> gives (owned from now on, as
+    /// <paramref name="network"/>, which is disposed once its inference form is made).</summary>
+    public ComposedRetrievalModel(ComposedRetrievalNetwork network, ModelDescription description, Device device, ModelWeights weights)
     {
-        if (network.ImageBackbone is null || network.TextEncoder is null)
-            throw new ArgumentException("An inference model needs both encoders.", nameof(network));
-        Network = network;
-        Description = description;
-        Device = device;
-        network.to(device);
-        network.eval();
-        _foldedBackbone = (network.ImageBackbone as ResNetBackbone)?.FoldBatchNorm();
-        _foldedTextEncoder = (network.TextEncoder as TransformerTextEncoder)?.FoldForInference();
-        _composer = network.FoldComposer();
-        ImageBackboneExecution = _foldedBackbone is null ? "as trained (batch norm folding needs a ResNet)"
-            : _foldedBackbone.TryUseOneDnn(out var reason) ? "ResNet with batch norm folded, in oneDNN's layout"
-            : $"ResNet with batch norm folded, dense (oneDNN not used: {reason})";
+        try
+        {
+            if (network.ImageBackbone is null || network.TextEncoder is null)
+                throw new ArgumentException("An inference model needs both encoders.", nameof(network));
+            Description = description;
+            Device = device;
+            network.to(device);
+            network.eval();
+            Inference = network.ToInference();
+            Weights = weights;
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+        finally
+        {
+            network.Dispose();
+        }
+    }
+
+    private static ModelWeights TakeWeights(ComposedRetrievalNetwork network)
+    {
+        try
+        {
+            return InMemoryModelWeights.CopyOf(network);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(ComposeImageTextTransformer));
 
     /// <summary>How <see cref="EncodeImages"/> runs the image backbone, for diagnostics.</summary>
-    public string ImageBackboneExecution { get; }
+    public string ImageBackboneExecution => Inference.ImageEncoderExecution;
 
-    public ComposedRetrievalNetwork Network { get; }
+    /// <summary>The network's inference form, which every embedding goes through.</summary>
+    public InferenceNetwork Inference { get; }
+
+    /// <summary>The trained network's state dict, as saving needs it.</summary>
+    public ModelWeights Weights { get; }
 
     public ModelDescription Description { get; }
 
     public Device Device { get; }
 
     /// <summary>D, the width of every embedding.</summary>
-    public int EmbeddingDimension => Network.Options.EmbeddingDimension;
+    public int EmbeddingDimension => Inference.EmbeddingDimension;
 
-    public ImagePreprocessing Preprocessing => Network.ImageBackbone!.Preprocessing;
+    public ImagePreprocessing Preprocessing => Inference.ImageEncoder!.Preprocessing;
 
-    public ITextTokenizer Tokenizer => Network.TextEncoder!.Tokenizer;
+    public ITextTokenizer Tokenizer => Inference.TextEncoder!.Tokenizer;
 
     /// <summary>Brings a decoded image to the encoder's input size (done as rows are read, so a batch holds only small images).</summary>
     public RgbImage Prepare(RgbImage image) => ImageBatch.Prepare(image, Preprocessing);
@@ -89,17 +120,17 @@ internal sealed class ComposedRetrievalModel : IDisposable
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var pixels = ImageBatch.FromImages(images, Preprocessing).to(Device);
-        CopyRows(Network.EmbedTargetMaps(EncodeImages(pixels)), destination);
+        CopyRows(Inference.EmbedTargetMaps(EncodeImages(pixels)), destination);
     }
 
-    /// <summary>Backbone maps of preprocessed images, through the folded ResNet when there is one.</summary>
-    internal Tensor EncodeImages(Tensor pixels) => _foldedBackbone?.forward(pixels) ?? Network.EncodeImages(pixels);
+    /// <summary>Backbone maps of preprocessed images.</summary>
+    internal Tensor EncodeImages(Tensor pixels) => Inference.EncodeImages(pixels);
 
-    /// <summary>Sentence features of token ids and mask, through the folded transformer when there is one.</summary>
-    internal Tensor EncodeText(Tensor ids, Tensor mask) => _foldedTextEncoder?.forward(ids, mask) ?? Network.EncodeText(ids, mask);
+    /// <summary>Sentence features of token ids and mask.</summary>
+    internal Tensor EncodeText(Tensor ids, Tensor mask) => Inference.EncodeText(ids, mask);
 
-    /// <summary>Query embeddings of backbone maps and sentence features, through the folded composer.</summary>
-    internal Tensor Compose(Tensor maps, Tensor sentences) => _composer.forward(maps, sentences);
+    /// <summary>Query embeddings of backbone maps and sentence features.</summary>
+    internal Tensor Compose(Tensor maps, Tensor sentences) => Inference.Compose(maps, sentences);
 
     /// <summary>
     /// Runs one composed query on a blank image, so that the first real single query does not pay for the one-time
@@ -126,9 +157,7 @@ internal sealed class ComposedRetrievalModel : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _foldedBackbone?.Dispose();
-        _foldedTextEncoder?.Dispose();
-        _composer.Dispose();
-        Network.Dispose();
+        Inference.Dispose();
+        Weights.Dispose();
     }
 }

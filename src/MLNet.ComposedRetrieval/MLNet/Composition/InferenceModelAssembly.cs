@@ -48,8 +48,6 @@ internal static class InferenceModelAssembly
         try
         {
             ModuleCheckpoint.Load(network, state, "the trained network and its frozen encoders");
-            var model = new ComposedRetrievalModel(network, description, device ?? CPU);
-            return new ComposeImageTextTransformer(environment, model, settings ?? new TransformerSettings(), history);
         }
         catch (InvalidDataException e)
         {
@@ -61,5 +59,8 @@ internal static class InferenceModelAssembly
             network.Dispose();
             throw;
         }
+        // The model keeps the network's inference form and a copy of its state dict (for Save), and disposes it.
+        var model = new ComposedRetrievalModel(network, description, device ?? CPU);
+        return new ComposeImageTextTransformer(environment, model, settings ?? new TransformerSettings(), history);
     }
 }

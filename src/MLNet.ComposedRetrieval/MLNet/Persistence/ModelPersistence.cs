@@ -8,7 +8,9 @@ namespace MLNet.ComposedRetrieval;
 /// <summary>
 /// Turns a <see cref="ComposeImageTextTransformer"/> into a <see cref="ModelFile"/> and back: the network's whole state
 /// dict (encoders included, so a model file needs no other file), the preprocessing's mean image, the description that
-/// rebuilds the network and tokenizer, the column settings and the training history.
+/// rebuilds the network and tokenizer, the column settings and the training history. The model keeps only its inference
+/// form; the state dict comes from its <see cref="ComposedRetrievalModel.Weights"/> (kept in memory, or read again from
+/// the file it was loaded from).
 /// </summary>
 internal static class ModelPersistence
 {
@@ -18,10 +20,6 @@ internal static class ModelPersistence
     public static string Write(Stream stream, ComposeImageTextTransformer transformer)
     {
         var model = transformer.Model;
-        var tensors = model.Network.state_dict().Select(e => (e.Key, e.Value)).ToList();
-        using var scope = NewDisposeScope();
-        if (model.Preprocessing.MeanImage is { } meanImage)
-            tensors.Add((MeanImageTensor, tensor(meanImage, [3, model.Preprocessing.Height, model.Preprocessing.Width])));
         var manifest = new ModelManifest
         {
             LibraryVersion = ModelFile.LibraryVersion,
@@ -29,16 +27,29 @@ internal static class ModelPersistence
             Settings = transformer.Settings,
             TrainingHistory = transformer.TrainingHistory.ToList(),
         };
-        return ModelFile.Write(stream, manifest, tensors);
+        return model.Weights.Use(weights =>
+        {
+            var tensors = weights.ToList();
+            using var scope = NewDisposeScope();
+            if (model.Preprocessing.MeanImage is { } meanImage)
+                tensors.Add((MeanImageTensor, tensor(meanImage, [3, model.Preprocessing.Height, model.Preprocessing.Width])));
+            return ModelFile.Write(stream, manifest, tensors);
+        });
     }
 
+    /// <summary>Reads a model; a model read from a file stream keeps no copy of its state dict (saving reads the file
+    /// again, <see cref="ModelFileWeights"/>), one read from another stream keeps the file's tensors for saving.</summary>
     public static ComposeImageTextTransformer Read(ComponentEnvironment environment, Stream stream, string source)
     {
         using var channel = environment.Register(ComposeImageTextEstimator.ComponentName).Start("Load");
+        // A seekable file stream names a file Save can read again; any other stream's tensors are kept.
+        var file = stream is FileStream { CanSeek: true } fileStream ? fileStream : null;
+        var offset = file?.Position ?? 0;
         // No dispose scope here: the network's parameters are created below and must outlive this method.
         var (manifest, tensors) = ModelFile.Read(stream, source, out var checksum);
         var description = manifest.Model;
         ComposedRetrievalNetwork? network = null;
+        ModelWeights? weights = null;
         try
         {
             CheckSettings(manifest, source);
@@ -47,6 +58,10 @@ internal static class ModelPersistence
             var preprocessing = description.Preprocessing.ToPreprocessing(meanImage);
             network = EncoderFactory.CreateNetworkForLoading(description, preprocessing);
             ModuleCheckpoint.Load(network, tensors, source);
+            // The file's own tensors are the state dict Save writes: kept when the stream cannot be read again.
+            weights = file is null
+                ? new InMemoryModelWeights(manifest.Tensors.Where(e => e.Name != MeanImageTensor).Select(e => (e.Name, tensors[e.Name])).ToList())
+                : new ModelFileWeights(file.Name, offset, checksum, new HashSet<string>(StringComparer.Ordinal) { MeanImageTensor });
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)
         {
@@ -60,10 +75,11 @@ internal static class ModelPersistence
         }
         finally
         {
-            foreach (var tensor in tensors.Values) tensor.Dispose();
+            if (weights is not InMemoryModelWeights)
+                foreach (var tensor in tensors.Values) tensor.Dispose();
         }
         var device = TorchDevice.Select(environment, channel);
-        var model = new ComposedRetrievalModel(network, description, device);
+        var model = new ComposedRetrievalModel(network, description, device, weights);
         channel.Info(MessageSensitivity.None,
             $"Loaded '{source}': {description.ImageEncoder} + {description.TextEncoder}, {description.EmbeddingDimension}-d embeddings, on {device}.");
         return new ComposeImageTextTransformer(environment, model, manifest.Settings, manifest.TrainingHistory, checksum);

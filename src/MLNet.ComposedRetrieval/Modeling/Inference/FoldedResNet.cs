@@ -2,25 +2,30 @@ using System.Diagnostics.CodeAnalysis;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Modeling;
+namespace MLNet.ComposedRetrieval.Modeling.Inference;
 
 /// <summary>
 /// An inference-only copy of a <see cref="ResNetBackbone"/> with every batch norm folded into the convolution before
 /// it (<see cref="FoldedConvolution"/>): the same function as the backbone's <c>forward</c> in evaluation mode, up to
-/// float rounding, without the batch-norm passes. Made by <see cref="ResNetBackbone.FoldBatchNorm"/>; on the CPU,
+/// float rounding, without the batch-norm passes. Made by <see cref="ResNetBackbone.ToInference"/>; on the CPU,
 /// <see cref="TryUseOneDnn"/> makes it run in oneDNN's tensor layout.
 /// </summary>
 /// <remarks>
 /// A snapshot: it holds its own weights, taken when it was made, so training the source backbone afterwards does not
 /// change it (make a new one) and nothing in training ever runs through it. It cannot be put in training mode.
 /// </remarks>
-internal sealed class FoldedResNet : nn.Module<Tensor, Tensor>
+internal sealed class FoldedResNet : InferenceImageEncoder
 {
     private readonly FoldedConvolution stem;
     private readonly MaxPool2d maxpool;
     private readonly Sequential blocks;
 
-    public FoldedResNet(FoldedConvolution stem, MaxPool2d maxpool, IEnumerable<FoldedResidualBlock> blocks) : base(nameof(FoldedResNet))
+    /// <param name="preprocessing">The source backbone's preprocessing.</param>
+    /// <param name="stem">The first convolution with its batch norm folded.</param>
+    /// <param name="maxpool">The stem's max pool.</param>
+    /// <param name="blocks">The residual blocks, stage after stage.</param>
+    public FoldedResNet(ImagePreprocessing preprocessing, FoldedConvolution stem, MaxPool2d maxpool, IEnumerable<FoldedResidualBlock> blocks)
+        : base(nameof(FoldedResNet), preprocessing)
     {
         this.stem = stem;
         this.maxpool = maxpool;
@@ -41,6 +46,11 @@ internal sealed class FoldedResNet : nn.Module<Tensor, Tensor>
         x = blocks.forward(maxpool.forward(stem.forward(x).relu_()));
         return (oneDnn ? x.to_dense() : x).MoveToOuterDisposeScope();
     }
+
+    /// <summary>oneDNN's layout where it works (<see cref="TryUseOneDnn"/>), else dense.</summary>
+    public override string SelectExecution() => TryUseOneDnn(out var reason)
+        ? "ResNet with batch norm folded, in oneDNN's layout"
+        : $"ResNet with batch norm folded, dense (oneDNN not used: {reason})";
 
     /// <summary>
     /// Makes <see cref="forward"/> run in oneDNN's tensor layout: images are converted to it once per forward, every

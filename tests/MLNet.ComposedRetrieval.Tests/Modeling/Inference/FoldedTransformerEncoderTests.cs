@@ -1,10 +1,11 @@
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using MLNet.ComposedRetrieval.Pretrained;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Tests.Modeling;
+namespace MLNet.ComposedRetrieval.Tests.Modeling.Inference;
 
 public class FoldedTransformerEncoderTests
 {
@@ -42,7 +43,7 @@ public class FoldedTransformerEncoderTests
     {
         using var scope = NewDisposeScope();
         using var encoder = RandomEncoder(roberta ? TransformerOptions.RobertaBase : TransformerOptions.MiniLmL6, seed: 21);
-        using var folded = encoder.FoldForInference();
+        using var folded = encoder.ToInference();
         using var inference = inference_mode();
         var (ids, mask) = PaddedBatch(encoder.Options.PaddingId);
 
@@ -59,7 +60,7 @@ public class FoldedTransformerEncoderTests
         using var scope = NewDisposeScope();
         using var encoder = MiniLm.Create();
         encoder.eval();
-        using var folded = encoder.FoldForInference();
+        using var folded = encoder.ToInference();
         using var inference = inference_mode();
         string[] texts = ["replace black with pink", "is shorter and has long sleeves, more colourful and less formal", "red"];
 
@@ -76,7 +77,7 @@ public class FoldedTransformerEncoderTests
     {
         using var scope = NewDisposeScope();
         using var encoder = RandomEncoder(TransformerOptions.MiniLmL6, seed: 22);
-        using var folded = encoder.FoldForInference();
+        using var folded = encoder.ToInference();
         var (ids, mask) = PaddedBatch(0);
         var first = folded.forward(ids, mask).detach();
 

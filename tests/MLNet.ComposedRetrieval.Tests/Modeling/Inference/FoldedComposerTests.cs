@@ -1,9 +1,10 @@
 using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Tests.Modeling;
+namespace MLNet.ComposedRetrieval.Tests.Modeling.Inference;
 
 public class FoldedComposerTests
 {
@@ -42,7 +43,8 @@ public class FoldedComposerTests
     {
         using var scope = NewDisposeScope();
         using var network = RandomizedNetwork(channels, sentenceDimension, new ComposedNetworkOptions { EmbeddingDimension = embedding, Heads = heads }, seed: 11);
-        using var folded = network.FoldComposer();
+        using var snapshot = network.ToInference();
+        var folded = snapshot.Composer;
         using var inference = inference_mode();
         var (maps, sentences) = (Maps(batch, channels, height, width), randn(batch, sentenceDimension));
 
@@ -60,7 +62,8 @@ public class FoldedComposerTests
         using var scope = NewDisposeScope();
         var options = new ComposedNetworkOptions { EmbeddingDimension = 32, Heads = 4, EqualizedStyleLinears = false, TextDropout = 0.5 };
         using var network = RandomizedNetwork(64, 48, options, seed: 14);
-        using var folded = network.FoldComposer();
+        using var snapshot = network.ToInference();
+        var folded = snapshot.Composer;
         using var inference = inference_mode();
         var (maps, sentences) = (Maps(3, 64, 4, 4), randn(3, 48));
 
@@ -73,7 +76,8 @@ public class FoldedComposerTests
         using var scope = NewDisposeScope();
         using var network = RandomizedNetwork(64, 48, new ComposedNetworkOptions { EmbeddingDimension = 32, Heads = 4 }, seed: 12);
         network.to(ScalarType.Float64);
-        using var folded = network.FoldComposer();
+        using var snapshot = network.ToInference();
+        var folded = snapshot.Composer;
         using var noGrad = no_grad();
         var (maps, sentences) = (Maps(2, 64, 4, 4).to(ScalarType.Float64), randn(2, 48, dtype: ScalarType.Float64));
 
@@ -93,7 +97,8 @@ public class FoldedComposerTests
         using var scope = NewDisposeScope();
         using var network = RandomizedNetwork(64, 48, new ComposedNetworkOptions { EmbeddingDimension = 32, Heads = 4 }, seed: 13);
         var before = network.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
-        using var folded = network.FoldComposer();
+        using var snapshot = network.ToInference();
+        var folded = snapshot.Composer;
         var (maps, sentences) = (Maps(2, 64, 3, 3), randn(2, 48));
         var first = folded.forward(maps, sentences).detach();
 
@@ -113,7 +118,8 @@ public class FoldedComposerTests
     public void CannotBePutInTrainingMode()
     {
         using var network = new ComposedRetrievalNetwork(16, 8, new ComposedNetworkOptions { EmbeddingDimension = 8, Heads = 2 });
-        using var folded = network.FoldComposer();
+        using var snapshot = network.ToInference();
+        var folded = snapshot.Composer;
         var error = Assert.Throws<InvalidOperationException>(() => folded.train());
         Assert.Contains("inference only", error.Message);
     }
@@ -123,7 +129,8 @@ public class FoldedComposerTests
     {
         using var scope = NewDisposeScope();
         using var network = new ComposedRetrievalNetwork(16, 8, new ComposedNetworkOptions { EmbeddingDimension = 8, Heads = 2 });
-        using var folded = network.FoldComposer();
+        using var snapshot = network.ToInference();
+        var folded = snapshot.Composer;
         var error = Assert.Throws<ArgumentException>(() => folded.forward(randn(2, 16, 3, 3), randn(2, 9)));
         Assert.Contains("[2, 9]", error.Message);
         Assert.Contains("[B, 8]", error.Message);

@@ -1,6 +1,7 @@
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Modeling;
+namespace MLNet.ComposedRetrieval.Modeling.Inference;
 
 /// <summary>
 /// One <see cref="TransformerLayer"/> in evaluation mode for inference (part of a <see cref="FoldedTransformerEncoder"/>):
@@ -25,32 +26,28 @@ internal sealed class FoldedTransformerLayer : nn.Module<Tensor, Tensor, Tensor>
     private readonly Tensor outputNormWeight;
     private readonly Tensor outputNormBias;
 
-    /// <param name="parameters">The layer's parameters by their Hugging Face names under <c>encoder.layer.N.</c>
-    /// (<c>attention.self.query.weight</c>, ...); copied, not shared.</param>
-    /// <param name="options">The encoder's options (heads, LayerNorm ε).</param>
-    public FoldedTransformerLayer(IReadOnlyDictionary<string, Tensor> parameters, TransformerOptions options) : base(nameof(FoldedTransformerLayer))
+    /// <summary>Copies the weights of one <see cref="TransformerLayer"/> (its <see cref="TransformerLayer.ToInference"/> passes its parts).</summary>
+    public FoldedTransformerLayer(TransformerSelfAttention self, TransformerResidualOutput attentionOutput, Linear intermediate,
+        TransformerResidualOutput output, TransformerOptions options) : base(nameof(FoldedTransformerLayer))
     {
         heads = options.HeadCount;
         layerNormEpsilon = options.LayerNormEpsilon;
         using var noGrad = no_grad();
-        Tensor Get(string name) => parameters.TryGetValue(name, out var value)
-            ? value
-            : throw new ArgumentException($"The transformer layer has no parameter '{name}'.", nameof(parameters));
-        Tensor Transposed(string name) => Get(name + ".weight").t().contiguous();
-        Tensor Copy(string name) => Get(name).clone();
+        static Tensor Transposed(Linear linear) => linear.weight!.t().contiguous();
+        static Tensor Copy(Tensor? source) => source!.clone();
 
-        attentionInWeight = cat([Get("attention.self.query.weight"), Get("attention.self.key.weight"), Get("attention.self.value.weight")], 0).t().contiguous();
-        attentionInBias = cat([Get("attention.self.query.bias"), Get("attention.self.key.bias"), Get("attention.self.value.bias")], 0);
-        attentionOutWeight = Transposed("attention.output.dense");
-        attentionOutBias = Copy("attention.output.dense.bias");
-        attentionNormWeight = Copy("attention.output.LayerNorm.weight");
-        attentionNormBias = Copy("attention.output.LayerNorm.bias");
-        intermediateWeight = Transposed("intermediate.dense");
-        intermediateBias = Copy("intermediate.dense.bias");
-        outputWeight = Transposed("output.dense");
-        outputBias = Copy("output.dense.bias");
-        outputNormWeight = Copy("output.LayerNorm.weight");
-        outputNormBias = Copy("output.LayerNorm.bias");
+        attentionInWeight = cat([self.Query.weight!, self.Key.weight!, self.Value.weight!], 0).t().contiguous();
+        attentionInBias = cat([self.Query.bias!, self.Key.bias!, self.Value.bias!], 0);
+        attentionOutWeight = Transposed(attentionOutput.Dense);
+        attentionOutBias = Copy(attentionOutput.Dense.bias);
+        attentionNormWeight = Copy(attentionOutput.Norm.weight);
+        attentionNormBias = Copy(attentionOutput.Norm.bias);
+        intermediateWeight = Transposed(intermediate);
+        intermediateBias = Copy(intermediate.bias);
+        outputWeight = Transposed(output.Dense);
+        outputBias = Copy(output.Dense.bias);
+        outputNormWeight = Copy(output.Norm.weight);
+        outputNormBias = Copy(output.Norm.bias);
         RegisterComponents();
         eval();
     }

@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Modeling;
+namespace MLNet.ComposedRetrieval.Modeling.Inference;
 
 /// <summary>
 /// An inference-only copy of a <see cref="TransformerTextEncoder"/>: the same function as its <c>forward</c> in
@@ -11,11 +11,11 @@ namespace MLNet.ComposedRetrieval.Modeling;
 /// (<see cref="FoldedTransformerLayer"/>).
 /// </summary>
 /// <remarks>
-/// A snapshot, like <see cref="FoldedResNet"/>: made by <see cref="TransformerTextEncoder.FoldForInference"/> from the
+/// A snapshot, like <see cref="FoldedResNet"/>: made by <see cref="TransformerTextEncoder.ToInference"/> from the
 /// weights of that moment, which it copies; training the source encoder afterwards does not change it, and nothing in
 /// training runs through it. It cannot be put in training mode.
 /// </remarks>
-internal sealed class FoldedTransformerEncoder : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class FoldedTransformerEncoder : InferenceTextEncoder
 {
     private readonly TransformerOptions options;
     private readonly Tensor wordEmbeddings;
@@ -24,22 +24,18 @@ internal sealed class FoldedTransformerEncoder : nn.Module<Tensor, Tensor, Tenso
     private readonly Tensor embeddingNormBias;
     private readonly ModuleList<FoldedTransformerLayer> layers;
 
-    public FoldedTransformerEncoder(TransformerTextEncoder source) : base(nameof(FoldedTransformerEncoder))
+    /// <summary>Copies the embedding tables of <paramref name="source"/> and takes the layers' inference forms (its
+    /// <see cref="TransformerTextEncoder.ToInference"/> makes them).</summary>
+    public FoldedTransformerEncoder(TransformerTextEncoder source, TransformerEmbeddings embeddings, IEnumerable<FoldedTransformerLayer> layers)
+        : base(nameof(FoldedTransformerEncoder), source.Tokenizer, source.OutputDimension)
     {
-        ArgumentNullException.ThrowIfNull(source);
         options = source.Options;
         using var noGrad = no_grad();
-        var parameters = source.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        wordEmbeddings = parameters["embeddings.word_embeddings.weight"].clone();
-        positionAndTypeEmbeddings = parameters["embeddings.position_embeddings.weight"].add(parameters["embeddings.token_type_embeddings.weight"][0]);
-        embeddingNormWeight = parameters["embeddings.LayerNorm.weight"].clone();
-        embeddingNormBias = parameters["embeddings.LayerNorm.bias"].clone();
-        layers = new ModuleList<FoldedTransformerLayer>(Enumerable.Range(0, options.LayerCount).Select(index =>
-        {
-            var prefix = $"encoder.layer.{index}.";
-            return new FoldedTransformerLayer(
-                parameters.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(p => p.Key[prefix.Length..], p => p.Value), options);
-        }).ToArray());
+        wordEmbeddings = embeddings.Words.weight!.clone();
+        positionAndTypeEmbeddings = embeddings.Positions.weight!.add(embeddings.TokenTypes.weight![0]);
+        embeddingNormWeight = embeddings.Norm.weight!.clone();
+        embeddingNormBias = embeddings.Norm.bias!.clone();
+        this.layers = new ModuleList<FoldedTransformerLayer>(layers.ToArray());
         RegisterComponents();
         eval();
     }

@@ -1,10 +1,11 @@
 using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using MLNet.ComposedRetrieval.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Tests.Modeling;
+namespace MLNet.ComposedRetrieval.Tests.Modeling.Inference;
 
 public class FoldedResNetOneDnnTests
 {
@@ -33,9 +34,9 @@ public class FoldedResNetOneDnnTests
                 weight.copy_(randn(weight.shape, generator: generator).mul_(Math.Sqrt(2.0 / (weight.shape[1] * weight.shape[2] * weight.shape[3]))));
         FoldedResNetTests.RandomizeBatchNorms(model, seed + 1);
         model.eval();
-        var oneDnn = model.FoldBatchNorm();
+        var oneDnn = model.ToInference();
         Assert.True(oneDnn.TryUseOneDnn(out var reason), reason);
-        return new FoldedPair(model.FoldBatchNorm(), oneDnn);
+        return new FoldedPair(model.ToInference(), oneDnn);
     }
 
     [SkippableFact]

@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Modeling;
+namespace MLNet.ComposedRetrieval.Modeling.Inference;
 
 /// <summary>
 /// A ResNet block (<see cref="ResNetBasicBlock"/> or <see cref="ResNetBottleneck"/>) with its batch norms folded:

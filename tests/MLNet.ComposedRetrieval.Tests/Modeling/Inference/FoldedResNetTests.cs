@@ -1,9 +1,10 @@
 using MLNet.ComposedRetrieval.Modeling;
+using MLNet.ComposedRetrieval.Modeling.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Tests.Modeling;
+namespace MLNet.ComposedRetrieval.Tests.Modeling.Inference;
 
 public class FoldedResNetTests
 {
@@ -36,7 +37,7 @@ public class FoldedResNetTests
         using var model = new ResNetBackbone(architecture);
         RandomizeBatchNorms(model, seed: 6);
         model.eval();
-        using var folded = model.FoldBatchNorm();
+        using var folded = model.ToInference();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var images = randn(2, 3, 64, 64);
@@ -58,7 +59,7 @@ public class FoldedResNetTests
         model.eval();
         var before = model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
 
-        using var folded = model.FoldBatchNorm();
+        using var folded = model.ToInference();
 
         var after = model.state_dict();
         Assert.Equal(before.Keys.Order(), after.Keys.Order());
@@ -77,7 +78,7 @@ public class FoldedResNetTests
         using var model = new ResNetBackbone(ResNetArchitecture.ResNet18);
         RandomizeBatchNorms(model, seed: 10);
         model.eval();
-        using var folded = model.FoldBatchNorm();
+        using var folded = model.ToInference();
         using var scope = NewDisposeScope();
         var images = randn(4, 3, 32, 32).mul_(3).add_(1);
         Tensor inferred;
@@ -105,7 +106,7 @@ public class FoldedResNetTests
     public void FoldedResNetRefusesTrainingMode()
     {
         using var model = new ResNetBackbone(ResNetArchitecture.ResNet18);
-        using var folded = model.FoldBatchNorm();
+        using var folded = model.ToInference();
         Assert.False(folded.training);
         var error = Assert.Throws<InvalidOperationException>(() => folded.train());
         Assert.Contains("inference only", error.Message, StringComparison.Ordinal);

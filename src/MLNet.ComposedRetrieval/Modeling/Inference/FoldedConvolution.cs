@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Modeling;
+namespace MLNet.ComposedRetrieval.Modeling.Inference;
 
 /// <summary>
 /// A convolution followed by an evaluation-mode batch norm, as one convolution: BN(conv(x)) = conv'(x) with

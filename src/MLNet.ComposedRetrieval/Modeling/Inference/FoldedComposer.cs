@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Modeling;
+namespace MLNet.ComposedRetrieval.Modeling.Inference;
 
 /// <summary>
 /// An inference-only copy of the query path after the encoders: text projection, CoSMo compositor and image head, the
@@ -22,7 +22,7 @@ namespace MLNet.ComposedRetrieval.Modeling;
 /// </summary>
 /// <remarks>
 /// A snapshot, like <see cref="FoldedResNet"/>: it holds its own weights (folded in float64, then rounded once to the
-/// source's type, on the source's device) taken when it was made by <see cref="ComposedRetrievalNetwork.FoldComposer"/>,
+/// source's type, on the source's device) taken when it was made by <see cref="ComposedRetrievalNetwork.ToInference"/>,
 /// so training the network afterwards does not change it, and nothing in training runs through it. It cannot be put in
 /// training mode.
 /// </remarks>

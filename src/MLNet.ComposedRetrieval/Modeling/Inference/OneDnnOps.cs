@@ -2,7 +2,7 @@ using MLNet.ComposedRetrieval.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Modeling;
+namespace MLNet.ComposedRetrieval.Modeling.Inference;
 
 /// <summary>
 /// Conversion of float32 CPU tensors into oneDNN's (MKLDNN's) own tensor layout and back. libtorch's 2-D convolution,
