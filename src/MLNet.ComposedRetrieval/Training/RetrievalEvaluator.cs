@@ -17,7 +17,7 @@ internal sealed class RetrievalEvaluator
     private readonly IReadOnlyList<CompositionQuery> _queries;
     private readonly int _batchSize;
 
-    public RetrievalEvaluator(IReadOnlyList<string> galleryIds, IReadOnlyList<CompositionQuery> queries, IReadOnlyList<int> ks, int batchSize = 128)
+    public RetrievalEvaluator(IReadOnlyList<string> galleryIds, IReadOnlyList<CompositionQuery> queries, IReadOnlyList<int> ks, int batchSize = TrainingDefaults.EvaluationBatchSize)
     {
         if (galleryIds.Count == 0) throw new ArgumentException("The gallery is empty.", nameof(galleryIds));
         if (queries.Count == 0) throw new ArgumentException("There are no evaluation queries.", nameof(queries));
@@ -48,6 +48,21 @@ internal sealed class RetrievalEvaluator
         {
             network.train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// Recall@K of the reference image's pooled backbone map alone (no text, no trained part): the zero-shot line.
+    /// The maps of the gallery and of the references are read from <paramref name="imageMaps"/>.
+    /// </summary>
+    public RecallAtKResult EvaluatePooledReferences(FeatureCache imageMaps)
+    {
+        using var scope = NewDisposeScope();
+        Tensor Pooled(IReadOnlyList<string> ids) =>
+            nn.functional.normalize(imageMaps.Load(ids).flatten(2).mean([2]), p: 2, dim: 1);
+        using var index = new GalleryIndex(_galleryIds, Pooled(_galleryIds));
+        var references = _queries.Select(q => q.ReferenceImageId).ToList();
+        return RecallAtK.Compute(index, Pooled(references), references.Select(r => (string?)r).ToList(),
+            _queries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList(), Ks);
     }
 
     /// <summary>Embeds the gallery with the target branch (the caller sets eval mode); the caller owns the index.</summary>
