@@ -115,11 +115,7 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         {
             Epochs = options.Epochs, BatchSize = options.BatchSize, TripletsPerEpoch = options.TripletsPerEpoch,
             LearningRate = options.LearningRate, WarmupEpochs = options.WarmupEpochs, DecayEpochs = options.DecayEpochs,
-            Loss = new LossOptions
-            {
-                UseUncertainty = method != "baseline", RescaleAugmentedTarget = method == "uncertainty-rescaled",
-                LearnSigma = method == "uncertainty-learned-s", Gamma0 = options.Gamma0, W1 = options.W1, W2 = options.W2,
-            },
+            Loss = ExperimentOptions.LossOf(method).ToLossOptions(options.Gamma0, options.W1, options.W2),
             Seed = seed,
         };
         var trained = session.Train(trainerOptions, new TrainingCheckpoint(Path.Combine(options.Output, "checkpoints", name)), cancellationToken);

@@ -14,6 +14,9 @@ namespace MLNet.ComposedRetrieval;
 /// </summary>
 internal sealed class CompositionTrainingRun
 {
+    /// <summary>Separates the acceptable targets of a validation query in a String target column.</summary>
+    private const char TargetSeparator = ';';
+
     private readonly ComponentEnvironment _environment;
     private readonly ComposeImageTextEstimator.Options _options;
     private readonly IHost _host;
@@ -69,10 +72,11 @@ internal sealed class CompositionTrainingRun
             FeatureCacheFolder = o.FeatureCacheFolder,
             Validation = validation,
             Device = device,
-            Progress = new ChannelProgress(channel),
+            Progress = new ChannelProgress(channel, o.Progress),
             Log = Log,
         });
-        var trained = session.Train(TrainerOptions(seed));
+        var checkpoint = o.CheckpointFolder is null ? null : new TrainingCheckpoint(o.CheckpointFolder);
+        var trained = session.Train(TrainerOptions(seed), checkpoint, o.CancellationToken);
         using (trained.Network)
         {
             Log($"Kept the weights of epoch {trained.Result.BestEpoch + 1} of {trained.Result.History.Count}.");
@@ -97,11 +101,24 @@ internal sealed class CompositionTrainingRun
         return triplets;
     }
 
+    /// <summary>The validation queries (a String target column may list several targets, ';'-separated) and gallery.</summary>
     private RetrievalEvaluator ReadValidation(TrainingImageStore images)
     {
         var o = _options;
-        var rows = ReadTriplets(o.ValidationSet!, images, "validation");
-        if (rows.Count == 0) throw new ArgumentException("The validation set has no rows.", nameof(o.ValidationSet));
+        var data = o.ValidationSet!;
+        var reference = ColumnBinding.BindImage(data.Schema, o.ReferenceImageColumnName, "validation reference image", o.ImageFolder);
+        var text = ColumnBinding.BindText(data.Schema, o.TextColumnName, "validation modification text");
+        var target = ColumnBinding.BindImage(data.Schema, o.TargetImageColumnName, "validation target image", o.ImageFolder);
+        var queries = new List<CompositionQuery>();
+        using (var cursor = data.GetRowCursor([reference.Column, text, target.Column]))
+        {
+            var references = reference.CreateReader(cursor);
+            var texts = new TextColumnReader(cursor, text);
+            var targets = target.CreateReader(cursor);
+            while (cursor.MoveNext())
+                queries.Add(new CompositionQuery(images.Add(references), texts.Read(), images.AddAll(targets, TargetSeparator)));
+        }
+        if (queries.Count == 0) throw new ArgumentException("The validation set has no rows.", nameof(o.ValidationSet));
         List<string> gallery;
         if (o.ValidationGallery is { } galleryView)
         {
@@ -114,9 +131,8 @@ internal sealed class CompositionTrainingRun
         }
         else
         {
-            gallery = rows.SelectMany(t => new[] { t.ReferenceImageId, t.TargetImageId }).Distinct(StringComparer.Ordinal).ToList();
+            gallery = queries.SelectMany(q => q.TargetImageIds.Prepend(q.ReferenceImageId)).Distinct(StringComparer.Ordinal).ToList();
         }
-        var queries = rows.Select(t => new CompositionQuery(t.ReferenceImageId, t.ModificationText, t.TargetImageId)).ToList();
         return new RetrievalEvaluator(gallery, queries, TrainingDefaults.Ks);
     }
 
@@ -132,7 +148,7 @@ internal sealed class CompositionTrainingRun
         DecayEpochs = _options.LearningRateDecayEpochs,
         TextEncoderLearningRateMultiplier = _options.TextEncoderLearningRateMultiplier,
         ImageBackboneLearningRateMultiplier = _options.ImageEncoderLearningRateMultiplier,
-        Loss = new LossOptions { UseUncertainty = _options.UseUncertainty, Gamma0 = _options.Gamma0, W1 = _options.W1, W2 = _options.W2 },
+        Loss = _options.Loss.ToLossOptions(_options.UncertaintyWeightDecayRate, _options.MultiplicativeNoiseScale, _options.AdditiveNoiseScale),
         Seed = seed,
     };
 
