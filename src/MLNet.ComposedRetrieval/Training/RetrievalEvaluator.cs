@@ -87,11 +87,8 @@ internal sealed class RetrievalEvaluator
     {
         var parts = new List<Tensor>();
         using var noGrad = inference_mode();
-        for (int start = 0; start < count; start += _batchSize)
-        {
-            var range = new Range(start, Math.Min(count, start + _batchSize));
+        foreach (var range in BatchRanges.Of(count, _batchSize))
             parts.Add(embed(range).cpu());
-        }
         var all = cat(parts, 0);
         foreach (var part in parts) part.Dispose();
         return all;
