@@ -6,7 +6,9 @@ using MLNet.ComposedRetrieval.Training;
 
 namespace MLNet.ComposedRetrieval.Tests.Training;
 
-/// <summary>The one training path: several runs in one session repeat exactly, each fine-tuning fresh encoders.</summary>
+/// <summary>The one training path: several runs in one session repeat exactly, each fine-tuning fresh encoders. In the
+/// serial collection: an exact repeat needs TorchSharp's global generator to itself.</summary>
+[Collection(Pipeline.TrainedModelCollection.Name)]
 public class TrainingSessionTests
 {
     private static readonly SyntheticShapesTask Task = SyntheticShapesTask.Create(trainTriplets: 128, queries: 16, imageSize: 32, seed: 7);
