@@ -90,15 +90,23 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         return checkedSet;
     }
 
-    /// <summary>The encoders' choices: the same factory as the ML.NET estimator, so the saved models describe their
-    /// encoders the same way.</summary>
-    private ModelDescription Description() => new()
+    /// <summary>
+    /// The run's settings as the ML.NET estimator's options, so the main job and <c>ComposeImageTextEstimator.Fit</c>
+    /// describe encoders and derive trainer settings the same way.
+    /// </summary>
+    private ComposeImageTextEstimator.Options EstimatorOptions(LossVariant loss = LossVariant.Uncertainty, int? seed = null) => new()
     {
         ImageEncoder = ImageEncoderArchitecture.ResNet18, TextEncoder = TextEncoderArchitecture.MiniLM,
         Layer4StrideOne = options.Layer4StrideOne,
-        ImageEncoderFineTuned = options.FineTuneImage, TextEncoderFineTuned = options.FineTuneText,
+        FineTuneImageEncoder = options.FineTuneImage, FineTuneTextEncoder = options.FineTuneText,
         TextDropout = options.TextDropout, EqualizedStyleLinears = !options.PlainStyleLinears,
+        Epochs = options.Epochs, BatchSize = options.BatchSize, TripletsPerEpoch = options.TripletsPerEpoch,
+        LearningRate = options.LearningRate, WarmupEpochs = options.WarmupEpochs, LearningRateDecayEpochs = options.DecayEpochs?.ToArray(),
+        Loss = loss, UncertaintyWeightDecayRate = options.Gamma0, MultiplicativeNoiseScale = options.W1, AdditiveNoiseScale = options.W2,
+        Seed = seed, FeatureCacheFolder = options.CacheFolder,
     };
+
+    private ModelDescription Description() => EstimatorOptions().ToModelDescription();
 
     private (ImageBackbone Backbone, TextEncoder Text) CreateEncoders()
     {
@@ -111,13 +119,7 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
     {
         string name = $"{method}-seed{seed}";
         console.WriteLine($"Training {name} ...");
-        var trainerOptions = new TrainerOptions
-        {
-            Epochs = options.Epochs, BatchSize = options.BatchSize, TripletsPerEpoch = options.TripletsPerEpoch,
-            LearningRate = options.LearningRate, WarmupEpochs = options.WarmupEpochs, DecayEpochs = options.DecayEpochs,
-            Loss = ExperimentOptions.LossOf(method).ToLossOptions(options.Gamma0, options.W1, options.W2),
-            Seed = seed,
-        };
+        var trainerOptions = EstimatorOptions(ExperimentOptions.LossOf(method), seed).ToTrainerOptions(seed);
         var trained = session.Train(trainerOptions, new TrainingCheckpoint(Path.Combine(options.Output, "checkpoints", name)), cancellationToken);
         var result = trained.Result;
         // Summed over the epochs (validation included), so a run resumed from checkpoints reports its whole training.

@@ -213,6 +213,32 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
 
         internal bool TextEncoderTrained => FineTuneTextEncoder ?? TextEncoder == TextEncoderArchitecture.SmallTransformer;
 
+        /// <summary>The encoders and upper part these options train (the model file's description before the encoders fill it in).</summary>
+        internal ModelDescription ToModelDescription() => new()
+        {
+            ImageEncoder = ImageEncoder, TextEncoder = TextEncoder, Layer4StrideOne = Layer4StrideOne,
+            SmallImageInputSize = SmallImageEncoderInputSize, MaxTextLength = MaxTextLength,
+            EmbeddingDimension = EmbeddingDimension, TextDropout = TextDropout, EqualizedStyleLinears = EqualizedStyleLinears,
+            ImageEncoderFineTuned = ImageEncoderTrained, TextEncoderFineTuned = TextEncoderTrained,
+        };
+
+        /// <summary>The trainer's settings of one run seeded with <paramref name="seed"/>.</summary>
+        internal TrainerOptions ToTrainerOptions(int seed) => new()
+        {
+            Epochs = Epochs,
+            BatchSize = BatchSize,
+            TripletsPerEpoch = TripletsPerEpoch,
+            LearningRate = LearningRate,
+            Momentum = Momentum,
+            WeightDecay = WeightDecay,
+            WarmupEpochs = WarmupEpochs,
+            DecayEpochs = LearningRateDecayEpochs,
+            TextEncoderLearningRateMultiplier = TextEncoderLearningRateMultiplier,
+            ImageBackboneLearningRateMultiplier = ImageEncoderLearningRateMultiplier,
+            Loss = Loss.ToLossOptions(UncertaintyWeightDecayRate, MultiplicativeNoiseScale, AdditiveNoiseScale),
+            Seed = seed,
+        };
+
         internal Options Clone()
         {
             var copy = (Options)MemberwiseClone();

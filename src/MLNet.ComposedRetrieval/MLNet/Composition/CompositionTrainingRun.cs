@@ -44,13 +44,7 @@ internal sealed class CompositionTrainingRun
             $"{triplets.Count} training triplets over {images.Ids.Count} images" +
             (validation is null ? "" : $"; validation: {validation.Queries.Count} queries") + $"; device {device}, seed {seed}.");
 
-        var description = new ModelDescription
-        {
-            ImageEncoder = o.ImageEncoder, TextEncoder = o.TextEncoder, Layer4StrideOne = o.Layer4StrideOne,
-            SmallImageInputSize = o.SmallImageEncoderInputSize, MaxTextLength = o.MaxTextLength,
-            EmbeddingDimension = o.EmbeddingDimension, TextDropout = o.TextDropout, EqualizedStyleLinears = o.EqualizedStyleLinears,
-            ImageEncoderFineTuned = o.ImageEncoderTrained, TextEncoderFineTuned = o.TextEncoderTrained,
-        };
+        var description = o.ToModelDescription();
         var trainingDescription = description;
         void Log(string message) => channel.Info(MessageSensitivity.None, message);
         using var session = new TrainingSession(new TrainingSessionSetup
@@ -76,7 +70,7 @@ internal sealed class CompositionTrainingRun
             Log = Log,
         });
         var checkpoint = o.CheckpointFolder is null ? null : new TrainingCheckpoint(o.CheckpointFolder);
-        var trained = session.Train(TrainerOptions(seed), checkpoint, o.CancellationToken);
+        var trained = session.Train(o.ToTrainerOptions(seed), checkpoint, o.CancellationToken);
         using (trained.Network)
         {
             Log($"Kept the weights of epoch {trained.Result.BestEpoch + 1} of {trained.Result.History.Count}.");
@@ -135,22 +129,6 @@ internal sealed class CompositionTrainingRun
         }
         return new RetrievalEvaluator(gallery, queries, TrainingDefaults.Ks);
     }
-
-    private TrainerOptions TrainerOptions(int seed) => new()
-    {
-        Epochs = _options.Epochs,
-        BatchSize = _options.BatchSize,
-        TripletsPerEpoch = _options.TripletsPerEpoch,
-        LearningRate = _options.LearningRate,
-        Momentum = _options.Momentum,
-        WeightDecay = _options.WeightDecay,
-        WarmupEpochs = _options.WarmupEpochs,
-        DecayEpochs = _options.LearningRateDecayEpochs,
-        TextEncoderLearningRateMultiplier = _options.TextEncoderLearningRateMultiplier,
-        ImageBackboneLearningRateMultiplier = _options.ImageEncoderLearningRateMultiplier,
-        Loss = _options.Loss.ToLossOptions(_options.UncertaintyWeightDecayRate, _options.MultiplicativeNoiseScale, _options.AdditiveNoiseScale),
-        Seed = seed,
-    };
 
     private TransformerSettings Settings() => new()
     {
