@@ -18,7 +18,8 @@ namespace MLNet.ComposedRetrieval;
 /// <para>Encoders: an ImageNet ResNet-18 and the MiniLM sentence encoder, both pretrained and frozen by default (their
 /// features are computed once per image and text and cached), or small randomly initialised encoders for tests and
 /// demos. Training runs TorchSharp on the device <c>MLContext.GpuDeviceId</c> / <c>FallbackToCpu</c> select; progress
-/// and per-epoch figures go to <c>MLContext.Log</c>.</para>
+/// and per-epoch figures go to <c>MLContext.Log</c> (and progress to <see cref="Options.Progress"/>). Data in the
+/// default columns comes from the loaders of <see cref="CompositionDataCatalog"/>.</para>
 /// </remarks>
 public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTransformer>
 {
@@ -45,6 +46,8 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
     /// <exception cref="ArgumentException">The data holds fewer triplets than one batch.</exception>
+    /// <exception cref="OperationCanceledException"><see cref="Options.CancellationToken"/> was cancelled.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Options.CheckpointFolder"/> holds a checkpoint of other settings.</exception>
     public ComposeImageTextTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
