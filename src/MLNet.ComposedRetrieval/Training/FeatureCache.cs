@@ -92,14 +92,15 @@ internal sealed class FeatureCache
         var missing = Missing(ids);
         if (missing.Count == 0) return;
         var clock = Stopwatch.StartNew();
-        for (int start = 0; start < missing.Count; start += chunkSize)
+        foreach (var chunk in BatchRanges.Of(missing.Count, chunkSize))
         {
-            var chunkIds = missing.Skip(start).Take(chunkSize).ToList();
+            var chunkIds = missing.Take(chunk).ToList();
             var values = new byte[chunkIds.Count * ItemSize * ElementSize];
-            for (int b = 0; b < chunkIds.Count; b += batchSize)
+            foreach (var range in BatchRanges.Of(chunkIds.Count, batchSize))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var batch = chunkIds.Skip(b).Take(batchSize).ToList();
+                int b = range.Start.Value;
+                var batch = chunkIds.Take(range).ToList();
                 using (var scope = NewDisposeScope())
                 {
                     var features = compute(batch).detach().to(ScalarType.Float32).cpu().contiguous();
@@ -117,7 +118,7 @@ internal sealed class FeatureCache
                         for (int i = 0; i < floats.Length; i++) halves[i] = (Half)floats[i];
                     }
                 }
-                progress?.Report(new WorkProgress(stage, start + b + batch.Count, missing.Count, clock.Elapsed));
+                progress?.Report(new WorkProgress(stage, chunk.Start.Value + b + batch.Count, missing.Count, clock.Elapsed));
             }
             WriteChunk(chunkIds, values);
         }

@@ -7,13 +7,13 @@ internal sealed record LossOptions
     public bool UseUncertainty { get; init; } = true;
 
     /// <summary>gamma0 of the gamma schedule (Eq. 4).</summary>
-    public double Gamma0 { get; init; } = 1.0;
+    public double Gamma0 { get; init; } = TrainingDefaults.Gamma0;
 
     /// <summary>Scale of the augmenter's multiplicative noise (Eq. 6's w1).</summary>
-    public double W1 { get; init; } = 1.0;
+    public double W1 { get; init; } = TrainingDefaults.W1;
 
     /// <summary>Scale of the augmenter's additive noise (Eq. 6's w2).</summary>
-    public double W2 { get; init; } = 1.0;
+    public double W2 { get; init; } = TrainingDefaults.W2;
 
     /// <summary>
     /// A variant, not the paper's: rescale each augmented target row to the clean target's norm before the InfoNCE of

@@ -17,7 +17,7 @@ internal sealed class RetrievalEvaluator
     private readonly IReadOnlyList<CompositionQuery> _queries;
     private readonly int _batchSize;
 
-    public RetrievalEvaluator(IReadOnlyList<string> galleryIds, IReadOnlyList<CompositionQuery> queries, IReadOnlyList<int> ks, int batchSize = 128)
+    public RetrievalEvaluator(IReadOnlyList<string> galleryIds, IReadOnlyList<CompositionQuery> queries, IReadOnlyList<int> ks, int batchSize = TrainingDefaults.EvaluationBatchSize)
     {
         if (galleryIds.Count == 0) throw new ArgumentException("The gallery is empty.", nameof(galleryIds));
         if (queries.Count == 0) throw new ArgumentException("There are no evaluation queries.", nameof(queries));
@@ -50,6 +50,21 @@ internal sealed class RetrievalEvaluator
         }
     }
 
+    /// <summary>
+    /// Recall@K of the reference image's pooled backbone map alone (no text, no trained part): the zero-shot line.
+    /// The maps of the gallery and of the references are read from <paramref name="imageMaps"/>.
+    /// </summary>
+    public RecallAtKResult EvaluatePooledReferences(FeatureCache imageMaps)
+    {
+        using var scope = NewDisposeScope();
+        Tensor Pooled(IReadOnlyList<string> ids) =>
+            nn.functional.normalize(imageMaps.Load(ids).flatten(2).mean([2]), p: 2, dim: 1);
+        using var index = new GalleryIndex(_galleryIds, Pooled(_galleryIds));
+        var references = _queries.Select(q => q.ReferenceImageId).ToList();
+        return RecallAtK.Compute(index, Pooled(references), references.Select(r => (string?)r).ToList(),
+            _queries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList(), Ks);
+    }
+
     /// <summary>Embeds the gallery with the target branch (the caller sets eval mode); the caller owns the index.</summary>
     public GalleryIndex BuildGallery(ComposedRetrievalNetwork network, ICompositionInputs inputs, Device device) =>
         new(_galleryIds, EmbedInBatches(_galleryIds.Count, range =>
@@ -72,11 +87,8 @@ internal sealed class RetrievalEvaluator
     {
         var parts = new List<Tensor>();
         using var noGrad = inference_mode();
-        for (int start = 0; start < count; start += _batchSize)
-        {
-            var range = new Range(start, Math.Min(count, start + _batchSize));
+        foreach (var range in BatchRanges.Of(count, _batchSize))
             parts.Add(embed(range).cpu());
-        }
         var all = cat(parts, 0);
         foreach (var part in parts) part.Dispose();
         return all;

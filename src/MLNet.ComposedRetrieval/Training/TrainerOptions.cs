@@ -29,7 +29,7 @@ internal sealed record TrainerOptions
     public double TextEncoderLearningRateMultiplier { get; init; } = TrainingDefaults.TextEncoderLearningRateMultiplier;
 
     /// <summary>The image backbone, when fine-tuned, trains at lr x this.</summary>
-    public double ImageBackboneLearningRateMultiplier { get; init; } = 1.0;
+    public double ImageBackboneLearningRateMultiplier { get; init; } = TrainingDefaults.ImageEncoderLearningRateMultiplier;
 
     public LossOptions Loss { get; init; } = new();
 

@@ -13,6 +13,30 @@ internal static class TrainingDefaults
     public const double WeightDecay = 5e-5;
     public const double TextEncoderLearningRateMultiplier = 0.01;
 
+    /// <summary>Tokens kept per text, special tokens included.</summary>
+    public const int MaxTextLength = 64;
+
+    /// <summary>gamma0 of the loss weight gamma = exp(-gamma0 * epoch / epochs) (Eq. 4).</summary>
+    public const double Gamma0 = 1.0;
+
+    /// <summary>w1, the scale of the augmenter's multiplicative noise (Eq. 6).</summary>
+    public const double W1 = 1.0;
+
+    /// <summary>w2, the scale of the augmenter's additive noise (Eq. 6).</summary>
+    public const double W2 = 1.0;
+
+    /// <summary>A fine-tuned image encoder's learning rate multiplier.</summary>
+    public const double ImageEncoderLearningRateMultiplier = 1.0;
+
+    /// <summary>Texts per encoder call while filling a feature cache.</summary>
+    public const int FeatureBatchSize = 128;
+
+    /// <summary>Items per network call while evaluating.</summary>
+    public const int EvaluationBatchSize = 128;
+
+    /// <summary>The Recall@K cut-offs of validation and evaluation.</summary>
+    public static readonly IReadOnlyList<int> Ks = [1, 10, 50];
+
     /// <summary>The paper's code warms up over 5 of 60 epochs (the paper: 5 of 50); over 8 epochs that is under one
     /// epoch, so one.</summary>
     public const double WarmupEpochs = 1;

@@ -157,8 +157,69 @@ public class ComposeImageTextEstimatorTests(TrainedModelFixture fixture)
             Assert.Equal(batch == 32 ? nameof(options.MaxTextLength) : nameof(options.InferenceBatchSize), error.ParamName);
         }
         options = TwoSteps();
+        options.Loss = (LossVariant)7;
+        Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.ComposeImageText(options));
+        options = TwoSteps();
         options.ValidationGallery = ml.Data.LoadFromEnumerable(new[] { new NumericTarget() });
         Assert.Throws<ArgumentException>(() => new ComposeImageTextEstimator(ml, options));
+    }
+
+    [Fact]
+    public void ACancelledFitResumesFromItsCheckpointFolderAndReportsProgress()
+    {
+        using var folder = new TemporaryFolder();
+        var ml = new MLContext(seed: 1);
+        var data = SyntheticRows.Triplets(ml, FewTriplets);
+        using var cancellation = new CancellationTokenSource();
+        var stages = new List<string>();
+        var options = TwoSteps();
+        (options.Epochs, options.Seed, options.CheckpointFolder, options.CancellationToken) = (2, 3, folder.FullPath, cancellation.Token);
+        // Cancel as soon as the second epoch starts: the first is then finished and checkpointed.
+        options.Progress = new SynchronousProgress(p =>
+        {
+            stages.Add(p.Stage);
+            if (p.Stage == "epoch 2/2") cancellation.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() => ml.Transforms.ComposeImageText(options).Fit(data));
+        Assert.Contains("epoch 1/2", stages);
+
+        var log = new List<string>();
+        ml.Log += (_, e) => { lock (log) log.Add(e.Message); };
+        options.CancellationToken = CancellationToken.None;
+        options.Progress = null;
+        using var resumed = ml.Transforms.ComposeImageText(options).Fit(data);
+        Assert.Contains(log, m => m.Contains("Resuming after epoch 1"));
+        Assert.Equal([0, 1], resumed.TrainingHistory.Select(e => e.Epoch));
+    }
+
+    [Fact]
+    public void ValidationTargetsMayListSeveralImages()
+    {
+        using var folder = new TemporaryFolder();
+        SyntheticRows.WritePngs(folder.FullPath);
+        var ml = new MLContext(seed: 1);
+        var queries = SyntheticRows.Task.Queries.Take(8).ToList();
+        // Every query also accepts a second target; listing the true one second still counts as a hit.
+        var validation = ml.Data.LoadFromEnumerable(queries.Select(q => new SyntheticRows.PathTripletRow
+        {
+            ReferencePath = $"{q.Reference}.png", ModificationText = q.Text, TargetPath = $"{queries[0].Reference}.png; {q.Target}.png",
+        }));
+        var options = TwoSteps();
+        (options.ReferenceImageColumnName, options.TargetImageColumnName, options.ImageFolder) = ("ReferencePath", "TargetPath", folder.FullPath);
+        (options.ValidationSet, options.Loss) = (validation, LossVariant.InfoNce);
+
+        using var model = ml.Transforms.ComposeImageText(options).Fit(SyntheticRows.PathTriplets(ml, FewTriplets));
+
+        var recall = Assert.Single(model.TrainingHistory).ValidationRecall;
+        Assert.Equal([1, 10, 50], recall.Keys.Order());
+        // The gallery is the references and every listed target (at most 17 images): all are in the top 50.
+        Assert.Contains(recall[50], new[] { 1.0, 100.0 });
+        Assert.Null(model.TrainingHistory[0].Sigma);
+    }
+
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
     }
 
     [Fact]

@@ -18,7 +18,8 @@ namespace MLNet.ComposedRetrieval;
 /// <para>Encoders: an ImageNet ResNet-18 and the MiniLM sentence encoder, both pretrained and frozen by default (their
 /// features are computed once per image and text and cached), or small randomly initialised encoders for tests and
 /// demos. Training runs TorchSharp on the device <c>MLContext.GpuDeviceId</c> / <c>FallbackToCpu</c> select; progress
-/// and per-epoch figures go to <c>MLContext.Log</c>.</para>
+/// and per-epoch figures go to <c>MLContext.Log</c> (and progress to <see cref="Options.Progress"/>). Data in the
+/// default columns comes from the loaders of <see cref="CompositionDataCatalog"/>.</para>
 /// </remarks>
 public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTransformer>
 {
@@ -45,6 +46,8 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
     /// <exception cref="ArgumentException">The data holds fewer triplets than one batch.</exception>
+    /// <exception cref="OperationCanceledException"><see cref="Options.CancellationToken"/> was cancelled.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Options.CheckpointFolder"/> holds a checkpoint of other settings.</exception>
     public ComposeImageTextTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -72,7 +75,7 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
     }
 
     /// <summary>Settings of <see cref="ComposeImageTextEstimator"/>. The training defaults are the paper's code for
-    /// FashionIQ (METHOD.md "Training"), except the epoch count, which suits a CPU.</summary>
+    /// FashionIQ (docs/method.md "Training"), except the epoch count, which suits a CPU.</summary>
     public sealed class Options
     {
         /// <summary>The column to add: the composed query embedding, a Single vector of <see cref="EmbeddingDimension"/>.</summary>
@@ -123,7 +126,7 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
         public bool EqualizedStyleLinears = true;
 
         /// <summary>Tokens kept per text, special tokens included; longer texts are cut.</summary>
-        public int MaxTextLength = 64;
+        public int MaxTextLength = TrainingDefaults.MaxTextLength;
 
         /// <summary>Training epochs.</summary>
         public int Epochs = TrainingDefaults.Epochs;
@@ -157,19 +160,20 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
         public double TextEncoderLearningRateMultiplier = TrainingDefaults.TextEncoderLearningRateMultiplier;
 
         /// <summary>A fine-tuned image encoder trains at the learning rate times this.</summary>
-        public double ImageEncoderLearningRateMultiplier = 1.0;
+        public double ImageEncoderLearningRateMultiplier = TrainingDefaults.ImageEncoderLearningRateMultiplier;
 
-        /// <summary>True: the paper's loss with uncertainty regularisation (Eq. 3-6). False: the InfoNCE-only baseline.</summary>
-        public bool UseUncertainty = true;
+        /// <summary>The training loss: the paper's uncertainty regularisation (default), the InfoNCE baseline or a variant.</summary>
+        public LossVariant Loss = LossVariant.Uncertainty;
 
-        /// <summary>gamma0 of the weight gamma = exp(-gamma0 * epoch / epochs) between the two loss terms.</summary>
-        public double Gamma0 = 1.0;
+        /// <summary>gamma0 (Eq. 4): how fast the weight gamma = exp(-gamma0 * epoch / epochs) of the InfoNCE term
+        /// decays towards the uncertainty term over training.</summary>
+        public double UncertaintyWeightDecayRate = TrainingDefaults.Gamma0;
 
-        /// <summary>Scale of the augmenter's multiplicative noise (Eq. 6's w1).</summary>
-        public double W1 = 1.0;
+        /// <summary>w1 (Eq. 6): the scale of the multiplicative noise that jitters the targets.</summary>
+        public double MultiplicativeNoiseScale = TrainingDefaults.W1;
 
-        /// <summary>Scale of the augmenter's additive noise (Eq. 6's w2).</summary>
-        public double W2 = 1.0;
+        /// <summary>w2 (Eq. 6): the scale of the additive noise that jitters the targets.</summary>
+        public double AdditiveNoiseScale = TrainingDefaults.W2;
 
         /// <summary>Random resized crops and flips of training images when the image encoder is trained.</summary>
         public bool AugmentImages = true;
@@ -182,8 +186,20 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
         /// preprocessing; delete it if image files change in place). Null: a temporary folder, deleted after training.</summary>
         public string? FeatureCacheFolder;
 
-        /// <summary>Optional validation triplets, with the same columns as the training data; Recall@1/10/50 is computed
-        /// after every epoch and the epoch with the best Recall@10 is kept.</summary>
+        /// <summary>A folder where a checkpoint is written after every epoch. A later <see cref="ComposeImageTextEstimator.Fit"/>
+        /// with the same folder, data and options (set <see cref="Seed"/>) resumes after the last finished epoch. Null: no checkpoints.</summary>
+        public string? CheckpointFolder;
+
+        /// <summary>Cancels <see cref="ComposeImageTextEstimator.Fit"/> between training steps and feature batches
+        /// (an <see cref="OperationCanceledException"/>; with <see cref="CheckpointFolder"/>, a later Fit resumes).</summary>
+        public CancellationToken CancellationToken;
+
+        /// <summary>Receives progress of feature caching and of every training step, besides <c>MLContext.Log</c>.</summary>
+        public IProgress<TrainingProgress>? Progress;
+
+        /// <summary>Optional validation queries, with the same columns as the training data; Recall@1/10/50 is computed
+        /// after every epoch and the epoch with the best Recall@10 is kept. A String target column may list several
+        /// acceptable targets separated by ';' (a hit when any of them is in the top K).</summary>
         public IDataView? ValidationSet;
 
         /// <summary>Optional gallery for validation (column <see cref="ValidationGalleryImageColumnName"/>); by default
@@ -199,6 +215,32 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
         internal bool ImageEncoderTrained => FineTuneImageEncoder ?? ImageEncoder == ImageEncoderArchitecture.SmallConvNet;
 
         internal bool TextEncoderTrained => FineTuneTextEncoder ?? TextEncoder == TextEncoderArchitecture.SmallTransformer;
+
+        /// <summary>The encoders and upper part these options train (the model file's description before the encoders fill it in).</summary>
+        internal ModelDescription ToModelDescription() => new()
+        {
+            ImageEncoder = ImageEncoder, TextEncoder = TextEncoder, Layer4StrideOne = Layer4StrideOne,
+            SmallImageInputSize = SmallImageEncoderInputSize, MaxTextLength = MaxTextLength,
+            EmbeddingDimension = EmbeddingDimension, TextDropout = TextDropout, EqualizedStyleLinears = EqualizedStyleLinears,
+            ImageEncoderFineTuned = ImageEncoderTrained, TextEncoderFineTuned = TextEncoderTrained,
+        };
+
+        /// <summary>The trainer's settings of one run seeded with <paramref name="seed"/>.</summary>
+        internal TrainerOptions ToTrainerOptions(int seed) => new()
+        {
+            Epochs = Epochs,
+            BatchSize = BatchSize,
+            TripletsPerEpoch = TripletsPerEpoch,
+            LearningRate = LearningRate,
+            Momentum = Momentum,
+            WeightDecay = WeightDecay,
+            WarmupEpochs = WarmupEpochs,
+            DecayEpochs = LearningRateDecayEpochs,
+            TextEncoderLearningRateMultiplier = TextEncoderLearningRateMultiplier,
+            ImageBackboneLearningRateMultiplier = ImageEncoderLearningRateMultiplier,
+            Loss = Loss.ToLossOptions(UncertaintyWeightDecayRate, MultiplicativeNoiseScale, AdditiveNoiseScale),
+            Seed = seed,
+        };
 
         internal Options Clone()
         {
@@ -229,6 +271,9 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
                 throw new ArgumentOutOfRangeException(nameof(SmallImageEncoderInputSize), SmallImageEncoderInputSize, "Must be a multiple of 8, at least 32.");
             if (!(TextDropout >= 0 && TextDropout < 1)) throw new ArgumentOutOfRangeException(nameof(TextDropout), TextDropout, "Must be in [0, 1).");
             if (WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs, "Must not be negative.");
+            if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "Unknown loss variant.");
+            if (CheckpointFolder is not null && string.IsNullOrWhiteSpace(CheckpointFolder))
+                throw new ArgumentException($"{nameof(CheckpointFolder)} must name a folder (or be null).", nameof(CheckpointFolder));
             if (ValidationGallery is not null && ValidationSet is null)
                 throw new ArgumentException($"{nameof(ValidationGallery)} is set but {nameof(ValidationSet)} is not.", nameof(ValidationGallery));
         }

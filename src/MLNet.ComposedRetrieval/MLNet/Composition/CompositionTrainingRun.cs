@@ -9,14 +9,13 @@ using static TorchSharp.torch;
 namespace MLNet.ComposedRetrieval;
 
 /// <summary>
-/// One <see cref="ComposeImageTextEstimator.Fit"/>: reads the triplets (and validation data), builds the encoders and
-/// the network, prepares the inputs (cached features for frozen encoders, live pixels and tokens for trained ones), runs
-/// <see cref="ComposedRetrievalTrainer"/> and wraps the result as a transformer.
+/// One <see cref="ComposeImageTextEstimator.Fit"/>: reads the triplets (and validation data) from the data views, trains
+/// through the one <see cref="TrainingSession"/> and assembles the result as a transformer.
 /// </summary>
 internal sealed class CompositionTrainingRun
 {
-    /// <summary>Items per encoder call while filling a feature cache.</summary>
-    private const int FeatureBatchSize = 64;
+    /// <summary>Separates the acceptable targets of a validation query in a String target column.</summary>
+    private const char TargetSeparator = ';';
 
     private readonly ComponentEnvironment _environment;
     private readonly ComposeImageTextEstimator.Options _options;
@@ -45,49 +44,38 @@ internal sealed class CompositionTrainingRun
             $"{triplets.Count} training triplets over {images.Ids.Count} images" +
             (validation is null ? "" : $"; validation: {validation.Queries.Count} queries") + $"; device {device}, seed {seed}.");
 
-        manual_seed(seed);
-        var description = new ModelDescription
+        var description = o.ToModelDescription();
+        var trainingDescription = description;
+        void Log(string message) => channel.Info(MessageSensitivity.None, message);
+        using var session = new TrainingSession(new TrainingSessionSetup
         {
-            ImageEncoder = o.ImageEncoder, TextEncoder = o.TextEncoder, Layer4StrideOne = o.Layer4StrideOne,
-            SmallImageInputSize = o.SmallImageEncoderInputSize, MaxTextLength = o.MaxTextLength,
-            EmbeddingDimension = o.EmbeddingDimension, TextDropout = o.TextDropout, EqualizedStyleLinears = o.EqualizedStyleLinears,
-            ImageEncoderFineTuned = o.ImageEncoderTrained, TextEncoderFineTuned = o.TextEncoderTrained,
-        };
-        (var backbone, description) = EncoderFactory.CreateForTraining(description);
-        (var textEncoder, description) = EncoderFactory.CreateForTraining(description, triplets.Select(t => t.ModificationText));
-        var network = new ComposedRetrievalNetwork(backbone, textEncoder, description.NetworkOptions);
-        if (!o.ImageEncoderTrained) backbone.Freeze();
-        if (!o.TextEncoderTrained) textEncoder.Freeze();
-        network.to(device);
-
-        string? temporaryCache = null;
-        try
-        {
-            var cacheRoot = o.FeatureCacheFolder ?? (temporaryCache = Directory.CreateTempSubdirectory("mlnet-cr-features-").FullName);
-            var inputs = CreateInputs(network, description, images, triplets, validation, cacheRoot, seed, device, channel);
-            var trainer = new ComposedRetrievalTrainer(network, TrainerOptions(seed), device)
+            Triplets = triplets,
+            ImageIds = images.Ids,
+            LoadImage = images.Get,
+            CreateEncoders = () =>
             {
-                Progress = new ChannelProgress(channel),
-                Log = message => channel.Info(MessageSensitivity.None, message),
-                Validation = validation,
-            };
-            var result = trainer.Fit(triplets, inputs);
-            channel.Info(MessageSensitivity.None, $"Kept the weights of epoch {result.BestEpoch + 1} of {result.History.Count}.");
-            var model = new ComposedRetrievalModel(network, description, device);
-            return new ComposeImageTextTransformer(_environment, model, Settings(), result.History);
-        }
-        catch
+                (var backbone, trainingDescription) = EncoderFactory.CreateForTraining(description);
+                (var text, trainingDescription) = EncoderFactory.CreateForTraining(trainingDescription, triplets.Select(t => t.ModificationText));
+                return (backbone, text);
+            },
+            NetworkOptions = description.NetworkOptions,
+            TrainImageEncoder = o.ImageEncoderTrained,
+            TrainTextEncoder = o.TextEncoderTrained,
+            AugmentationSeed = o.AugmentImages ? seed : null,
+            MaxTextLength = o.MaxTextLength,
+            FeatureCacheFolder = o.FeatureCacheFolder,
+            Validation = validation,
+            Device = device,
+            Progress = new ChannelProgress(channel, o.Progress),
+            Log = Log,
+        });
+        var checkpoint = o.CheckpointFolder is null ? null : new TrainingCheckpoint(o.CheckpointFolder);
+        var trained = session.Train(o.ToTrainerOptions(seed), checkpoint, o.CancellationToken);
+        using (trained.Network)
         {
-            network.Dispose();
-            throw;
-        }
-        finally
-        {
-            if (temporaryCache is not null)
-            {
-                try { Directory.Delete(temporaryCache, recursive: true); }
-                catch (IOException) { }
-            }
+            Log($"Kept the weights of epoch {trained.Result.BestEpoch + 1} of {trained.Result.History.Count}.");
+            return InferenceModelAssembly.Assemble(_environment, trained.Network, trained.ImageBackbone, trained.TextEncoder,
+                trainingDescription, trained.Result.History, device, Settings());
         }
     }
 
@@ -107,11 +95,24 @@ internal sealed class CompositionTrainingRun
         return triplets;
     }
 
+    /// <summary>The validation queries (a String target column may list several targets, ';'-separated) and gallery.</summary>
     private RetrievalEvaluator ReadValidation(TrainingImageStore images)
     {
         var o = _options;
-        var rows = ReadTriplets(o.ValidationSet!, images, "validation");
-        if (rows.Count == 0) throw new ArgumentException("The validation set has no rows.", nameof(o.ValidationSet));
+        var data = o.ValidationSet!;
+        var reference = ColumnBinding.BindImage(data.Schema, o.ReferenceImageColumnName, "validation reference image", o.ImageFolder);
+        var text = ColumnBinding.BindText(data.Schema, o.TextColumnName, "validation modification text");
+        var target = ColumnBinding.BindImage(data.Schema, o.TargetImageColumnName, "validation target image", o.ImageFolder);
+        var queries = new List<CompositionQuery>();
+        using (var cursor = data.GetRowCursor([reference.Column, text, target.Column]))
+        {
+            var references = reference.CreateReader(cursor);
+            var texts = new TextColumnReader(cursor, text);
+            var targets = target.CreateReader(cursor);
+            while (cursor.MoveNext())
+                queries.Add(new CompositionQuery(images.Add(references), texts.Read(), images.AddAll(targets, TargetSeparator)));
+        }
+        if (queries.Count == 0) throw new ArgumentException("The validation set has no rows.", nameof(o.ValidationSet));
         List<string> gallery;
         if (o.ValidationGallery is { } galleryView)
         {
@@ -124,57 +125,10 @@ internal sealed class CompositionTrainingRun
         }
         else
         {
-            gallery = rows.SelectMany(t => new[] { t.ReferenceImageId, t.TargetImageId }).Distinct(StringComparer.Ordinal).ToList();
+            gallery = queries.SelectMany(q => q.TargetImageIds.Prepend(q.ReferenceImageId)).Distinct(StringComparer.Ordinal).ToList();
         }
-        var queries = rows.Select(t => new CompositionQuery(t.ReferenceImageId, t.ModificationText, t.TargetImageId)).ToList();
-        return new RetrievalEvaluator(gallery, queries, ks: [1, 10, 50], batchSize: FeatureBatchSize);
+        return new RetrievalEvaluator(gallery, queries, TrainingDefaults.Ks);
     }
-
-    /// <summary>Cached features for frozen encoders (filled now, once per image and text), live pixels/tokens otherwise.</summary>
-    private ICompositionInputs CreateInputs(ComposedRetrievalNetwork network, ModelDescription description, TrainingImageStore images,
-        List<CompositionTriplet> triplets, RetrievalEvaluator? validation, string cacheRoot, int seed, Device device, IChannel channel)
-    {
-        var o = _options;
-        var backbone = network.ImageBackbone!;
-        var textEncoder = network.TextEncoder!;
-        var preprocessing = backbone.Preprocessing;
-        var augmentation = o.ImageEncoderTrained && o.AugmentImages
-            ? new TrainingImageAugmentation(seed, preprocessing.Width, preprocessing.Height)
-            : null;
-        var live = new PixelCompositionInputs(images.Get, preprocessing, textEncoder.Tokenizer, o.MaxTextLength, augmentation);
-        if (o.ImageEncoderTrained && o.TextEncoderTrained) return live;
-
-        var progress = new ChannelProgress(channel);
-        FeatureCache? imageCache = null, textCache = null;
-        if (!o.ImageEncoderTrained)
-        {
-            imageCache = FrozenEncoderFeatures.CacheImageMaps(backbone, images.Ids, images.Get, cacheRoot, device, FrozenEncoderFeatures.DefaultImageBatchSize, progress,
-                log: message => channel.Info(MessageSensitivity.None, message));
-        }
-        if (!o.TextEncoderTrained)
-        {
-            var texts = triplets.Select(t => t.ModificationText).Concat(validation?.Queries.Select(q => q.ModificationText) ?? []);
-            textCache = FrozenEncoderFeatures.CacheTextFeatures(textEncoder, texts, cacheRoot, o.MaxTextLength, device, FeatureBatchSize, progress,
-                log: message => channel.Info(MessageSensitivity.None, message));
-        }
-        return new CachedCompositionInputs(imageCache, textCache, live);
-    }
-
-    private TrainerOptions TrainerOptions(int seed) => new()
-    {
-        Epochs = _options.Epochs,
-        BatchSize = _options.BatchSize,
-        TripletsPerEpoch = _options.TripletsPerEpoch,
-        LearningRate = _options.LearningRate,
-        Momentum = _options.Momentum,
-        WeightDecay = _options.WeightDecay,
-        WarmupEpochs = _options.WarmupEpochs,
-        DecayEpochs = _options.LearningRateDecayEpochs,
-        TextEncoderLearningRateMultiplier = _options.TextEncoderLearningRateMultiplier,
-        ImageBackboneLearningRateMultiplier = _options.ImageEncoderLearningRateMultiplier,
-        Loss = new LossOptions { UseUncertainty = _options.UseUncertainty, Gamma0 = _options.Gamma0, W1 = _options.W1, W2 = _options.W2 },
-        Seed = seed,
-    };
 
     private TransformerSettings Settings() => new()
     {

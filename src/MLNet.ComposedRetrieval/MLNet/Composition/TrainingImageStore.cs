@@ -19,18 +19,26 @@ internal sealed class TrainingImageStore
     public IReadOnlyList<string> Ids => _ids;
 
     /// <summary>Stores the current row's image of <paramref name="reader"/> and returns its id.</summary>
-    public string Add(ImageColumn.Reader reader)
+    public string Add(ImageColumn.Reader reader) => reader.IsPath ? AddPath(reader.ReadPath()) : AddPixels(reader);
+
+    /// <summary>Stores the current row's images of <paramref name="reader"/>: one image, or for a path column a list of
+    /// paths separated by <paramref name="separator"/>; returns their ids.</summary>
+    public IReadOnlyList<string> AddAll(ImageColumn.Reader reader, char separator) =>
+        reader.IsPath ? reader.ReadPaths(separator).Select(AddPath).ToList() : [AddPixels(reader)];
+
+    private string AddPath(string file)
     {
-        if (reader.IsPath)
+        var path = Path.GetFullPath(file);
+        if (_known.Add(path))
         {
-            var path = Path.GetFullPath(reader.ReadPath());
-            if (_known.Add(path))
-            {
-                _ids.Add(path);
-                if (!File.Exists(path)) _missing.Add(path);
-            }
-            return path;
+            _ids.Add(path);
+            if (!File.Exists(path)) _missing.Add(path);
         }
+        return path;
+    }
+
+    private string AddPixels(ImageColumn.Reader reader)
+    {
         var image = reader.Read();
         var id = ImageColumn.ContentId(image);
         if (_known.Add(id))

@@ -100,7 +100,20 @@ internal sealed class ImageColumn
         public string ReadPath()
         {
             _pathGetter!(ref _path);
-            var path = _path.ToString();
+            return Resolve(_path.ToString());
+        }
+
+        /// <summary>The current row's image files (path columns only): a list separated by <paramref name="separator"/>,
+        /// each resolved against the image folder.</summary>
+        public IReadOnlyList<string> ReadPaths(char separator)
+        {
+            _pathGetter!(ref _path);
+            var parts = _path.ToString().Split(separator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            return parts.Length == 0 ? [Resolve("")] : parts.Select(Resolve).ToList();
+        }
+
+        private string Resolve(string path)
+        {
             if (string.IsNullOrWhiteSpace(path))
                 throw new InvalidOperationException(
                     $"Row {_row.Position}: the {_column.Role} column '{_column.Column.Name}' holds an empty image path.");

@@ -1,0 +1,98 @@
+using Microsoft.ML;
+using MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Tests.Data;
+
+namespace MLNet.ComposedRetrieval.Tests.Pipeline;
+
+public class CompositionDataCatalogTests
+{
+    private static readonly MLContext Ml = new(seed: 1);
+
+    [Fact]
+    public void TripletsLoadAsFullPathsInTheEstimatorsDefaultColumns()
+    {
+        using var folder = new TemporaryFolder();
+        folder.WriteFile("images/a.jpg");
+        folder.WriteFile("images/b.jpg");
+        var tsv = folder.WriteFile("triplets.tsv", "reference_image\tmodification_text\ttarget_image\na.jpg\tin red\tb.jpg\nb.jpg\tin blue\ta.jpg\n");
+
+        var rows = Ml.Data.CreateEnumerable<Row>(Ml.Data.LoadCompositionTriplets(tsv, Path.Combine(folder.FullPath, "images")), reuseRowObject: false).ToList();
+
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(Path.Combine(folder.FullPath, "images", "a.jpg"), rows[0].ReferenceImage);
+        Assert.Equal("in red", rows[0].ModificationText);
+        Assert.Equal(Path.Combine(folder.FullPath, "images", "b.jpg"), rows[0].TargetImage);
+        // The names the estimator reads by default, so the view plugs straight in.
+        var defaults = new ComposeImageTextEstimator.Options();
+        var schema = Ml.Data.LoadCompositionTriplets(tsv, Path.Combine(folder.FullPath, "images")).Schema;
+        Assert.NotNull(schema.GetColumnOrNull(defaults.ReferenceImageColumnName));
+        Assert.NotNull(schema.GetColumnOrNull(defaults.TextColumnName));
+        Assert.NotNull(schema.GetColumnOrNull(defaults.TargetImageColumnName));
+    }
+
+    [Fact]
+    public void QueriesKeepEveryTargetSeparatedBySemicolons()
+    {
+        using var folder = new TemporaryFolder();
+        foreach (var name in new[] { "a", "b", "c" }) folder.WriteFile($"{name}.jpg");
+        var tsv = folder.WriteFile("queries.tsv", "reference_image\tmodification_text\ttarget_images\na.jpg\tin red\tb.jpg;c.jpg\n");
+
+        var row = Assert.Single(Ml.Data.CreateEnumerable<Row>(Ml.Data.LoadCompositionQueries(tsv), reuseRowObject: false));
+
+        Assert.Equal(Path.Combine(folder.FullPath, "b.jpg") + ";" + Path.Combine(folder.FullPath, "c.jpg"), row.TargetImage);
+    }
+
+    [Fact]
+    public void MissingFilesAndImagesAreNamed()
+    {
+        using var folder = new TemporaryFolder();
+        folder.WriteFile("a.jpg");
+        var tsv = folder.WriteFile("triplets.tsv", "reference_image\tmodification_text\ttarget_image\na.jpg\tin red\tgone.jpg\n");
+
+        var missingImage = Assert.ThrowsAny<IOException>(() => Ml.Data.LoadCompositionTriplets(tsv));
+        Assert.Contains("gone.jpg", missingImage.Message);
+        Assert.ThrowsAny<IOException>(() => Ml.Data.LoadCompositionTriplets(Path.Combine(folder.FullPath, "absent.tsv")));
+        Assert.ThrowsAny<IOException>(() => Ml.Data.LoadShoes(Path.Combine(folder.FullPath, "no-such-folder"), CompositionDataPart.Triplets));
+    }
+
+    [Fact]
+    public void ShoesPartsAreTheReadersAndAMissingImageFailsThePartThatNeedsIt()
+    {
+        using var images = new TemporaryFolder();
+        foreach (var name in new[] { "clogs_1", "clogs_2", "boots_4", "boots_5", "flats_6", "flats_7", "pumps_3" })
+            images.WriteFile($"womens_{name.Split('_')[0]}/img_womens_{name}.jpg");
+        var fixture = DataFixtures.Path("shoes");
+        var dataset = ShoesReader.Load(fixture, new ShoesOptions { ImageRoot = images.FullPath });
+
+        var triplets = Ml.Data.CreateEnumerable<Row>(Ml.Data.LoadShoes(fixture, CompositionDataPart.Triplets, images.FullPath), false).ToList();
+        var queries = Ml.Data.CreateEnumerable<Row>(Ml.Data.LoadShoes(fixture, CompositionDataPart.Queries, images.FullPath), false).ToList();
+        var gallery = Ml.Data.CreateEnumerable<GalleryRow>(Ml.Data.LoadShoes(fixture, CompositionDataPart.Gallery, images.FullPath), false).ToList();
+
+        Assert.Equal(dataset.TrainTriplets.Count, triplets.Count);
+        Assert.Equal(dataset.EvalQueries.Count, queries.Count);
+        Assert.Equal(dataset.GalleryImageIds.Select(dataset.ResolveImage), gallery.Select(g => g.Image));
+        Assert.Equal(dataset.ResolveImage(dataset.TrainTriplets[0].ReferenceImageId), triplets[0].ReferenceImage);
+
+        File.Delete(dataset.ResolveImage(dataset.TrainTriplets[0].TargetImageId));
+        Assert.ThrowsAny<IOException>(() => Ml.Data.LoadShoes(fixture, CompositionDataPart.Triplets, images.FullPath));
+    }
+
+    [Fact]
+    public void AnUnknownFashionIqCategoryIsAnError()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Ml.Data.LoadFashionIq(DataFixtures.Path("fashioniq"), "hats", CompositionDataPart.Triplets));
+        Assert.Contains("dress, shirt or toptee", error.Message);
+    }
+
+    private sealed class Row
+    {
+        public string ReferenceImage { get; set; } = "";
+        public string ModificationText { get; set; } = "";
+        public string TargetImage { get; set; } = "";
+    }
+
+    private sealed class GalleryRow
+    {
+        public string Image { get; set; } = "";
+    }
+}
