@@ -23,8 +23,7 @@ public class LayeringTests
         ["Data"] = ["Modeling", "Storage", "Native"],
         ["Retrieval"] = ["Data", "Modeling", "Storage", "Native"],
         ["Training"] = ["Data", "Retrieval", "Modeling", "Pretrained", "Storage", "Native"],
-        ["Reporting"] = ["Training", "Retrieval", "Data", "Modeling", "Storage", "Native"],
-        ["MLNet"] = ["Training", "Retrieval", "Data", "Modeling", "Pretrained", "Reporting", "Storage", "Native"],
+        ["MLNet"] = ["Training", "Retrieval", "Data", "Modeling", "Pretrained", "Storage", "Native"],
     };
 
     [Fact]

@@ -7,7 +7,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// Skia's default alone is not enough: without fontconfig (the NoDependencies native build) it is simply the first
 /// font file found under /usr/share/fonts, which may be a maths or symbol font.
 /// </summary>
-internal static class ReportFonts
+public static class ReportFonts
 {
     private static readonly string[] SansSerifFamilies =
         ["DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial", "Helvetica", "Segoe UI", "FreeSans", "Roboto"];

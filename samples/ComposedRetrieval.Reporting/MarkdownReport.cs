@@ -6,7 +6,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// Writes an <see cref="ExperimentReport"/> as Markdown: the results table (one row per method, Recall@K as
 /// mean ± std over seeds), one row per run, and the settings. Epochs are shown from 1, as the trainer logs them.
 /// </summary>
-internal static class MarkdownReport
+public static class MarkdownReport
 {
     /// <summary>The whole report: title, results, runs and settings.</summary>
     public static string Write(ExperimentReport report)

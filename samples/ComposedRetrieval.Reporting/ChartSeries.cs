@@ -7,7 +7,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <param name="Color">Line, marker and band colour.</param>
 /// <param name="X">The x values.</param>
 /// <param name="Y">The y values, aligned with <paramref name="X"/>.</param>
-internal sealed record ChartSeries(string Label, SKColor Color, IReadOnlyList<double> X, IReadOnlyList<double> Y)
+public sealed record ChartSeries(string Label, SKColor Color, IReadOnlyList<double> X, IReadOnlyList<double> Y)
 {
     /// <summary>Lower and upper edges of a band (e.g. min and max over seeds), aligned with the points; null for none.</summary>
     public IReadOnlyList<(double Lower, double Upper)>? Band { get; init; }

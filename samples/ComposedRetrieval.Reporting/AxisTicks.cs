@@ -4,7 +4,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <param name="Min">The axis start (a multiple of <paramref name="Step"/>).</param>
 /// <param name="Max">The axis end (a multiple of <paramref name="Step"/>).</param>
 /// <param name="Step">The distance between ticks.</param>
-internal sealed record AxisTicks(double Min, double Max, double Step)
+public sealed record AxisTicks(double Min, double Max, double Step)
 {
     /// <summary>Ticks covering [<paramref name="low"/>, <paramref name="high"/>] with about <paramref name="targetCount"/> intervals.</summary>
     public static AxisTicks For(double low, double high, int targetCount = 5, bool integers = false)

@@ -12,7 +12,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <param name="Difference">Mean Recall@K of <paramref name="Method"/> minus that of <paramref name="Reference"/>, in points.</param>
 /// <param name="LargerSpread">The larger of the two methods' seed spreads at this K.</param>
 /// <param name="FewerSeeds">The smaller of the two methods' run counts.</param>
-internal sealed record MethodComparison(string Method, string Reference, int K, double Difference, double LargerSpread, int FewerSeeds)
+public sealed record MethodComparison(string Method, string Reference, int K, double Difference, double LargerSpread, int FewerSeeds)
 {
     /// <summary>The fewest seeds per method for a spread to mean anything.</summary>
     public const int MinimumSeeds = 2;

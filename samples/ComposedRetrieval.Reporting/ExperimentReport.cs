@@ -9,7 +9,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <see cref="ExperimentReportJson"/>, written as Markdown by <see cref="MarkdownReport"/>, drawn by
 /// <see cref="ExperimentCharts"/>. Add runs as they finish and save after each, so a crash keeps the finished ones.
 /// </summary>
-internal sealed class ExperimentReport
+public sealed class ExperimentReport
 {
     /// <summary>The JSON layout written by this version; bumped when a field changes meaning or name.</summary>
     public const int CurrentFormatVersion = 1;

@@ -1,4 +1,3 @@
-using MLNet.ComposedRetrieval.Data;
 using SkiaSharp;
 
 namespace MLNet.ComposedRetrieval.Reporting;
@@ -8,7 +7,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// method's top K retrieved images in its own labelled block; correct images are framed in green, the others in
 /// grey. Under each block: the rank of the method's first correct image, when the ranking holds one.
 /// </summary>
-internal static class QueryGrid
+public static class QueryGrid
 {
     private const float Margin = 16, Gap = 12, CellGap = 6, BlockGap = 28, FrameWidth = 4;
     private const float TitleHeight = 36, HeaderHeight = 44, CaptionHeight = 22, RowGap = 14, TextSize = 15, TextLineHeight = 20;
@@ -18,9 +17,10 @@ internal static class QueryGrid
     /// <summary>Draws the grid.</summary>
     /// <param name="rows">The queries, top to bottom.</param>
     /// <param name="methods">The method blocks, left to right; every row needs a ranking for each.</param>
-    /// <param name="loadImage">Decodes an image by id (e.g. <c>id =&gt; ImageDecoder.Decode(dataset.ResolveImage(id))</c>); each id is loaded once.</param>
+    /// <param name="loadImage">Decodes an image by id (e.g. <c>id =&gt; SKBitmap.Decode(path of id)</c>); each id is loaded once and
+    /// the grid disposes the bitmap.</param>
     /// <param name="options">Layout; defaults show 60 x 80 images at twice their size.</param>
-    public static SKBitmap Render(IReadOnlyList<QueryGridRow> rows, IReadOnlyList<string> methods, Func<string, RgbImage> loadImage,
+    public static SKBitmap Render(IReadOnlyList<QueryGridRow> rows, IReadOnlyList<string> methods, Func<string, SKBitmap> loadImage,
         QueryGridOptions? options = null)
     {
         options ??= new QueryGridOptions();
@@ -68,7 +68,7 @@ internal static class QueryGrid
     }
 
     /// <summary>Renders and writes a PNG file.</summary>
-    public static void SavePng(IReadOnlyList<QueryGridRow> rows, IReadOnlyList<string> methods, Func<string, RgbImage> loadImage,
+    public static void SavePng(IReadOnlyList<QueryGridRow> rows, IReadOnlyList<string> methods, Func<string, SKBitmap> loadImage,
         string path, QueryGridOptions? options = null)
     {
         using var bitmap = Render(rows, methods, loadImage, options);
@@ -115,7 +115,7 @@ internal static class QueryGrid
         using (var text = ReportFonts.Text(TextSize, Ink))
         {
             int maxLines = Math.Max(1, (int)((layout.ThumbHeight + CaptionHeight) / TextLineHeight));
-            var lines = TextWrapping.Wrap($"“{query.ModificationText}”", layout.TextWidth, text.MeasureText, maxLines);
+            var lines = TextWrapping.Wrap($"“{query.Text}”", layout.TextWidth, text.MeasureText, maxLines);
             for (int i = 0; i < lines.Count; i++)
                 canvas.DrawText(lines[i], layout.TextX, top + 16 + i * TextLineHeight, text);
         }
@@ -138,7 +138,7 @@ internal static class QueryGrid
     }
 
     /// <summary>The 1-based rank of the first correct id, or 0 when the ranking holds none.</summary>
-    internal static int FirstCorrectRank(IReadOnlyList<string> ranked, IReadOnlySet<string> targets)
+    public static int FirstCorrectRank(IReadOnlyList<string> ranked, IReadOnlySet<string> targets)
     {
         for (int i = 0; i < ranked.Count; i++)
             if (targets.Contains(ranked[i])) return i + 1;
@@ -204,14 +204,14 @@ internal static class QueryGrid
     }
 
     /// <summary>Decodes each image id once per grid and owns the bitmaps.</summary>
-    private sealed class ThumbnailCache(Func<string, RgbImage> load) : IDisposable
+    private sealed class ThumbnailCache(Func<string, SKBitmap> load) : IDisposable
     {
         private readonly Dictionary<string, SKBitmap> _bitmaps = new(StringComparer.Ordinal);
 
         public SKBitmap Get(string id)
         {
             if (_bitmaps.TryGetValue(id, out var bitmap)) return bitmap;
-            RgbImage image;
+            SKBitmap? image;
             try
             {
                 image = load(id);
@@ -220,7 +220,7 @@ internal static class QueryGrid
             {
                 throw new InvalidDataException($"image '{id}' could not be loaded: {e.Message}", e);
             }
-            return _bitmaps[id] = SkiaPixels.ToBitmap(image);
+            return _bitmaps[id] = image ?? throw new InvalidDataException($"image '{id}' could not be decoded.");
         }
 
         public void Dispose()

@@ -1,4 +1,3 @@
-using MLNet.ComposedRetrieval.Retrieval;
 using MLNet.ComposedRetrieval.Training;
 
 namespace MLNet.ComposedRetrieval.Reporting;
@@ -12,7 +11,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <param name="Recall">Recall@K in percent, by K, of the model kept (the best epoch's).</param>
 /// <param name="QueryCount">How many queries were scored.</param>
 /// <param name="GallerySize">How many images the gallery held.</param>
-internal sealed record MethodRun(string Method, int? Seed, IReadOnlyDictionary<int, double> Recall, int QueryCount, int GallerySize)
+public sealed record MethodRun(string Method, int? Seed, IReadOnlyDictionary<int, double> Recall, int QueryCount, int GallerySize)
 {
     /// <summary>One record per training epoch, in order; empty for an untrained run.</summary>
     public IReadOnlyList<EpochRecord> History { get; init; } = [];
@@ -26,27 +25,13 @@ internal sealed record MethodRun(string Method, int? Seed, IReadOnlyDictionary<i
     /// <summary>Where the trained model was saved, if it was.</summary>
     public string? ModelPath { get; init; }
 
-    /// <summary>A trained run: its history and best epoch from <paramref name="training"/>, its recall from <paramref name="recall"/>.</summary>
-    public static MethodRun FromTraining(string method, int seed, TrainingResult training, RecallAtKResult recall, TimeSpan trainTime,
-        string? modelPath = null)
-    {
-        ArgumentNullException.ThrowIfNull(training);
-        return FromEvaluation(method, seed, recall) with
-        {
-            History = training.History.ToArray(),
-            BestEpoch = training.BestEpoch,
-            TrainTime = trainTime,
-            ModelPath = modelPath,
-        };
-    }
-
-    /// <summary>A run that was only scored (zero-shot, or a saved model evaluated).</summary>
-    public static MethodRun FromEvaluation(string method, int? seed, RecallAtKResult recall)
+    /// <summary>A run scored by <c>mlContext.Ranking.EvaluateRecallAtK</c>; its fractions become percentages here.</summary>
+    public static MethodRun FromMetrics(string method, int? seed, RecallAtKMetrics recall)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(method);
         ArgumentNullException.ThrowIfNull(recall);
         var byK = new SortedDictionary<int, double>();
-        for (int i = 0; i < recall.Ks.Count; i++) byK[recall.Ks[i]] = recall.Recalls[i];
+        for (int i = 0; i < recall.Ks.Count; i++) byK[recall.Ks[i]] = 100 * recall.Recall[i];
         return new MethodRun(method, seed, byK, recall.QueryCount, recall.GallerySize);
     }
 

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>A one-line description of the machine, for a report's settings (results depend on it through timings).</summary>
-internal static class MachineDescription
+public static class MachineDescription
 {
     /// <summary>E.g. "Intel(R) Xeon(R) ... , 2 logical cores, 23.5 GiB memory, Debian GNU/Linux 12, .NET 10.0.1, no GPU used".</summary>
     public static string Current(string? device = null)

@@ -1,7 +1,7 @@
 namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>Layout of a <see cref="QueryGrid"/>.</summary>
-internal sealed record QueryGridOptions
+public sealed record QueryGridOptions
 {
     /// <summary>Retrieved images shown per method.</summary>
     public int TopK { get; init; } = 5;

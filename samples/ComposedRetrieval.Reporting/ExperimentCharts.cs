@@ -7,7 +7,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// The experiment's charts, built from the trained runs' epoch histories: one line per method (the mean over its
 /// seeds, with the min-max band over seeds when there are several), one colour per method, epochs from 1.
 /// </summary>
-internal static class ExperimentCharts
+public static class ExperimentCharts
 {
     private const string EpochLabel = "epoch";
     private const string SeedNote = "Lines: mean over a method's seeds; shaded: min to max over seeds. Epochs counted from 1.";

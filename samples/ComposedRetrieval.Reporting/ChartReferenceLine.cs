@@ -6,4 +6,4 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <param name="Label">The legend text.</param>
 /// <param name="Color">The line colour.</param>
 /// <param name="Y">Where it is drawn.</param>
-internal sealed record ChartReferenceLine(string Label, SKColor Color, double Y);
+public sealed record ChartReferenceLine(string Label, SKColor Color, double Y);

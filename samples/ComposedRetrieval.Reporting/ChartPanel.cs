@@ -5,7 +5,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <param name="XLabel">Shown under the x axis.</param>
 /// <param name="YLabel">Shown beside the y axis.</param>
 /// <param name="Series">The lines, drawn in order (later ones on top).</param>
-internal sealed record ChartPanel(string Title, string XLabel, string YLabel, IReadOnlyList<ChartSeries> Series)
+public sealed record ChartPanel(string Title, string XLabel, string YLabel, IReadOnlyList<ChartSeries> Series)
 {
     /// <summary>Only whole numbers on the x axis (epochs).</summary>
     public bool IntegerX { get; init; }

@@ -10,7 +10,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <see cref="ExperimentReport.CurrentFormatVersion"/>); times are "d.hh:mm:ss.fffffff" strings; a diverged run's
 /// NaN or infinite losses are written as the strings "NaN", "Infinity" instead of failing the whole report.
 /// </summary>
-internal static class ExperimentReportJson
+public static class ExperimentReportJson
 {
     private static readonly JsonSerializerOptions Options = new()
     {

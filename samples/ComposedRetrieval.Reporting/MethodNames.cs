@@ -4,7 +4,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// The method names the experiment reports under, so the JSON, tables, chart legends and colours agree.
 /// Variants may use other names (they get colours from the palette in order of appearance).
 /// </summary>
-internal static class MethodNames
+public static class MethodNames
 {
     /// <summary>The paper's baseline: trained with InfoNCE alone.</summary>
     public const string Baseline = "InfoNCE baseline";

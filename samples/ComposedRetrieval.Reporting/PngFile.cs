@@ -4,7 +4,7 @@ using SkiaSharp;
 namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>Encodes bitmaps as PNG and writes them through a temporary file.</summary>
-internal static class PngFile
+public static class PngFile
 {
     public static byte[] Encode(SKBitmap bitmap)
     {

@@ -4,7 +4,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>One colour per method, the same in every chart and grid: fixed for the three standard methods, from a
 /// palette (in order of appearance) for variants.</summary>
-internal static class MethodColors
+public static class MethodColors
 {
     private static readonly SKColor[] Palette =
     [

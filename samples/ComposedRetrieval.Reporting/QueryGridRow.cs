@@ -1,15 +1,14 @@
-using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Retrieval;
 
 namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>One query of a <see cref="QueryGrid"/>: the query (reference, text, targets) and each method's ranked gallery ids.</summary>
-/// <param name="Query">The query; its <see cref="CompositionQuery.TargetImageIds"/> are the correct answers.</param>
+/// <param name="Query">The query; its <see cref="GridQuery.TargetImageIds"/> are the correct answers.</param>
 /// <param name="RankedIds">Per method name, gallery ids best first (at least the top K shown; more lets the grid say where the first correct one is).</param>
-internal sealed record QueryGridRow(CompositionQuery Query, IReadOnlyDictionary<string, IReadOnlyList<string>> RankedIds)
+public sealed record QueryGridRow(GridQuery Query, IReadOnlyDictionary<string, IReadOnlyList<string>> RankedIds)
 {
     /// <summary>A row from each method's <see cref="GalleryRanking"/> of this query.</summary>
-    public static QueryGridRow FromRankings(CompositionQuery query, IReadOnlyDictionary<string, GalleryRanking> rankings) =>
+    public static QueryGridRow FromRankings(GridQuery query, IReadOnlyDictionary<string, GalleryRanking> rankings) =>
         new(query, rankings.ToDictionary(p => p.Key, p => p.Value.Ids));
 
     /// <summary>
@@ -20,7 +19,7 @@ internal sealed record QueryGridRow(CompositionQuery Query, IReadOnlyDictionary<
     /// <param name="rankings">Per method name, one ranking per query, aligned with <paramref name="queries"/>.</param>
     /// <param name="count">How many rows (all queries if fewer).</param>
     /// <param name="seed">Fixes the draw.</param>
-    public static IReadOnlyList<QueryGridRow> Sample(IReadOnlyList<CompositionQuery> queries,
+    public static IReadOnlyList<QueryGridRow> Sample(IReadOnlyList<GridQuery> queries,
         IReadOnlyDictionary<string, IReadOnlyList<GalleryRanking>> rankings, int count, int seed)
     {
         foreach (var (method, ranked) in rankings)

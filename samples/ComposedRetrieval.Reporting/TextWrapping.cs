@@ -1,7 +1,7 @@
 namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>Greedy word wrapping against a measured width (for captions drawn into charts and grids).</summary>
-internal static class TextWrapping
+public static class TextWrapping
 {
     private const string Ellipsis = "…";
 

@@ -7,7 +7,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <param name="Recall">One entry per K that every run of the method computed, ascending.</param>
 /// <param name="BestEpochs">Each trained run's best epoch, from 0, in run order.</param>
 /// <param name="MeanTrainTime">Mean training time of the trained runs; null when none was trained.</param>
-internal sealed record MethodSummary(
+public sealed record MethodSummary(
     string Method,
     int RunCount,
     IReadOnlyList<int> Seeds,

@@ -6,7 +6,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// Draws a <see cref="ChartFigure"/> with SkiaSharp: a title, the panels side by side (grid lines, ticks, axis labels,
 /// bands under lines, dots at points), then one legend for all panels and the note.
 /// </summary>
-internal static class ChartRenderer
+public static class ChartRenderer
 {
     private const float Margin = 16, PanelGap = 20, TitleHeight = 40, LegendRowHeight = 24, NoteLineHeight = 18;
     private const float PlotLeft = 72, PlotRight = 18, PlotTop = 34, PlotBottom = 54;

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>How numbers and times read in tables, charts and settings (invariant culture throughout).</summary>
-internal static class ReportFormat
+public static class ReportFormat
 {
     /// <summary>A recall in percent with two decimals: "30.12".</summary>
     public static string Recall(double value) => value.ToString("F2", CultureInfo.InvariantCulture);

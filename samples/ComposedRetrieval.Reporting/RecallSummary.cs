@@ -6,7 +6,7 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// <param name="StandardDeviation">Sample standard deviation (n - 1 denominator); 0 for a single run.</param>
 /// <param name="Min">The lowest run.</param>
 /// <param name="Max">The highest run.</param>
-internal sealed record RecallSummary(int K, double Mean, double StandardDeviation, double Min, double Max)
+public sealed record RecallSummary(int K, double Mean, double StandardDeviation, double Min, double Max)
 {
     /// <summary>Max minus min over the runs: the seed spread a difference between methods should exceed.</summary>
     public double Spread => Max - Min;

@@ -3,7 +3,7 @@ using MLNet.ComposedRetrieval.Storage;
 namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>Writes every file of an experiment's results into one folder (the query grid aside: it needs images).</summary>
-internal static class ReportWriter
+public static class ReportWriter
 {
     public const string JsonFile = "results.json";
     public const string MarkdownFile = "results.md";
