@@ -50,6 +50,9 @@ public sealed class InMemoryGalleryStore : IGalleryStore
     /// <summary>The gallery ids, in gallery order.</summary>
     public IReadOnlyList<string> Ids => _index.Ids;
 
+    /// <summary>The bytes the stored embeddings take in memory (with the int8 rows' scales): how the precision sizes a gallery.</summary>
+    public long StoredBytes => _index.StoredBytes;
+
     internal GalleryIndex Index => _index;
 
     /// <inheritdoc />
