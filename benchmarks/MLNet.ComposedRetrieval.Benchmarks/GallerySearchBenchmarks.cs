@@ -3,8 +3,6 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using System.Runtime.InteropServices;
-using MLNet.ComposedRetrieval.Native;
-using MLNet.ComposedRetrieval.Retrieval;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,3 @@
-using MLNet.ComposedRetrieval.Training;
 using SkiaSharp;
 
 namespace MLNet.ComposedRetrieval.Reporting;

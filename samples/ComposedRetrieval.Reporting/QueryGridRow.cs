@@ -1,4 +1,3 @@
-using MLNet.ComposedRetrieval.Retrieval;
 
 namespace MLNet.ComposedRetrieval.Reporting;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using MLNet.ComposedRetrieval.Native;
-using MLNet.ComposedRetrieval.Retrieval;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Benchmarks.Harness;

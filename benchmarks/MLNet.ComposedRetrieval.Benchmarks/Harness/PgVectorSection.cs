@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.ComposedRetrieval.Retrieval;
 using Npgsql;
 
 namespace MLNet.ComposedRetrieval.Benchmarks.Harness;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.ComposedRetrieval.Native;
-using MLNet.ComposedRetrieval.Retrieval;
 
 namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 

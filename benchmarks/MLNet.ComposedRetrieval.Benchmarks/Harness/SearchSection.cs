@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using MLNet.ComposedRetrieval.Retrieval;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -73,7 +73,7 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     public TextEncoderArchitecture TextEncoder => Model.Description.TextEncoder;
 
     /// <summary>How the image encoder runs at inference here, and why: for a ResNet, batch norm folded and in oneDNN's
-    /// tensor layout, or dense where the host check or <see cref="Native.NativeFastPaths"/> rules that out.</summary>
+    /// tensor layout, or dense where the host check or <see cref="NativeFastPaths"/> rules that out.</summary>
     public string ImageEncoderExecution => Model.ImageBackboneExecution;
 
     /// <summary>

@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>How far a bulk ingestion into a <see cref="PgVectorGalleryStore"/> has got (reported after each committed batch, and returned at the end).</summary>
 /// <param name="Read">Items read from the source so far.</param>

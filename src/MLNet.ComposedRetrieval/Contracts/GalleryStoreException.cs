@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// A gallery store operation failed; <see cref="Failure"/> says why and the message says what to do. The inner

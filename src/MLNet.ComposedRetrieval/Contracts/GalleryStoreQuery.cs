@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>One query to an <see cref="IGalleryStore"/>.</summary>
 /// <param name="Embedding">The composed query embedding (as wide as the store's embeddings).</param>

@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// How a <see cref="PgVectorGalleryStore"/> retries an operation that failed for a transient reason (a dropped

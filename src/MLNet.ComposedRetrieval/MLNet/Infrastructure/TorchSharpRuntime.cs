@@ -2,9 +2,10 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using MLNet.ComposedRetrieval.Native;
 using TorchSharp;
 
-namespace MLNet.ComposedRetrieval.Native;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// Makes TorchSharp's native library load on systems whose libstdc++ is older than the one it was built

@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// One query's ranked gallery images, best first: <see cref="Ids"/>[r] scored <see cref="Scores"/>[r]

@@ -1,6 +1,7 @@
+using MLNet.ComposedRetrieval.Retrieval;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// A gallery held in this process and searched exactly (a <see cref="GalleryIndex"/>: float32, float16 or int8 rows).

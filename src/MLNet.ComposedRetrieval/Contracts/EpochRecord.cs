@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Training;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>What one training epoch did.</summary>
 /// <param name="Epoch">The epoch, counted from 0.</param>

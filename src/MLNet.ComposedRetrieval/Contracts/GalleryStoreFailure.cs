@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>Why a <see cref="GalleryStoreException"/> was thrown.</summary>
 public enum GalleryStoreFailure

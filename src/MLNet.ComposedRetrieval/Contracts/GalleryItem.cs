@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>One gallery product to put into a <see cref="PgVectorGalleryStore"/>.</summary>
 /// <param name="Id">Its unique id (the image id).</param>

@@ -4,8 +4,9 @@ using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
 using Pgvector.Npgsql;
+using MLNet.ComposedRetrieval.Retrieval;
 
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// A gallery in PostgreSQL with pgvector: one table per collection (id, embedding as <c>halfvec(D)</c> or

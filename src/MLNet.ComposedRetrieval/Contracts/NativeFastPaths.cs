@@ -1,4 +1,5 @@
-namespace MLNet.ComposedRetrieval.Native;
+using MLNet.ComposedRetrieval.Native;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// Switches for the native fast paths that inference may take. Every one is guarded by a check that cannot end the

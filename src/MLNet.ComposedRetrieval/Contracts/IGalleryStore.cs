@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// Where a gallery's embeddings live and how they are searched: the one interface behind

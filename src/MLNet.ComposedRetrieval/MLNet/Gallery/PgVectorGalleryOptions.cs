@@ -1,4 +1,6 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+using MLNet.ComposedRetrieval.Retrieval;
+
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>Settings of a <see cref="PgVectorGalleryStore"/> collection and of its searches.</summary>
 public sealed record PgVectorGalleryOptions

@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>The pgvector column type a <see cref="PgVectorGalleryStore"/> stores embeddings in.</summary>
 public enum PgVectorStorage

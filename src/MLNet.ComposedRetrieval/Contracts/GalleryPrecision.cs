@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Retrieval;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>
 /// How a gallery index stores its embeddings. Search over a large gallery is limited by the speed at which the
