@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
-using MLNet.ComposedRetrieval.Data.Synthetic;
+using MLNet.ComposedRetrieval.Tests.Data.Synthetic;
 using SkiaSharp;
 
 namespace MLNet.ComposedRetrieval.Tests.Pipeline;

@@ -1,4 +1,6 @@
-namespace MLNet.ComposedRetrieval.Data.Synthetic;
+using MLNet.ComposedRetrieval.Data;
+
+namespace MLNet.ComposedRetrieval.Tests.Data.Synthetic;
 
 /// <summary>
 /// A deterministic composed-retrieval task on rendered shapes, for tests and the first sample: a reference image

@@ -1,4 +1,6 @@
-namespace MLNet.ComposedRetrieval.Data.Synthetic;
+using MLNet.ComposedRetrieval.Data;
+
+namespace MLNet.ComposedRetrieval.Tests.Data.Synthetic;
 
 /// <summary>One rendered object: a coloured shape in a cell of a 3 x 3 grid, at one of two sizes.</summary>
 internal sealed record ShapeScene(int Colour, int Shape, int Cell, int Size)

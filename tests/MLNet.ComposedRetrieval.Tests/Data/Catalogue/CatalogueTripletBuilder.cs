@@ -1,6 +1,8 @@
 using System.Text;
 
-namespace MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Data;
+
+namespace MLNet.ComposedRetrieval.Tests.Data.Catalogue;
 
 /// <summary>
 /// Makes composed-retrieval data from a product catalogue by the Fashion200k protocol of TIRG and the paper

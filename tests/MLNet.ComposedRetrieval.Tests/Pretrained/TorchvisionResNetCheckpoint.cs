@@ -1,7 +1,9 @@
 using MLNet.ComposedRetrieval.Modeling;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Pretrained;
+using MLNet.ComposedRetrieval.Pretrained;
+
+namespace MLNet.ComposedRetrieval.Tests.Pretrained;
 
 /// <summary>
 /// Builds a <see cref="ResNetBackbone"/> from a torchvision-layout checkpoint, such as torchvision's ImageNet

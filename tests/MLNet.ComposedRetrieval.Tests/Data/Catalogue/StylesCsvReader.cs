@@ -1,6 +1,8 @@
 using System.Globalization;
 
-namespace MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Data;
+
+namespace MLNet.ComposedRetrieval.Tests.Data.Catalogue;
 
 /// <summary>
 /// Reads the fashion-product catalogue's <c>styles.csv</c>: a header and 10 comma-separated fields per line. The

@@ -1,4 +1,6 @@
-namespace MLNet.ComposedRetrieval.Data.Synthetic;
+using MLNet.ComposedRetrieval.Data;
+
+namespace MLNet.ComposedRetrieval.Tests.Data.Synthetic;
 
 /// <summary>Rasterises a <see cref="ShapeScene"/> into interleaved RGB bytes (height x width x 3) on a grey
 /// background with seeded pixel noise, so no two renderings of a scene are identical.</summary>

@@ -3,7 +3,9 @@ using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 using MLNet.ComposedRetrieval.Modeling;
 
-namespace MLNet.ComposedRetrieval.Pretrained;
+using MLNet.ComposedRetrieval.Pretrained;
+
+namespace MLNet.ComposedRetrieval.Tests.Pretrained;
 
 /// <summary>
 /// RoBERTa's byte-level BPE (GPT-2's), over Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/>, from a

@@ -1,4 +1,6 @@
-namespace MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Data;
+
+namespace MLNet.ComposedRetrieval.Tests.Data.Catalogue;
 
 /// <summary>One row of the fashion-product catalogue's <c>styles.csv</c>.</summary>
 /// <param name="Id">The product id; its image is <c>images/&lt;id&gt;.jpg</c>.</param>

@@ -1,7 +1,9 @@
 using MLNet.ComposedRetrieval.Modeling;
 using static TorchSharp.torch;
 
-namespace MLNet.ComposedRetrieval.Pretrained;
+using MLNet.ComposedRetrieval.Pretrained;
+
+namespace MLNet.ComposedRetrieval.Tests.Pretrained;
 
 /// <summary>
 /// RoBERTa (the paper's text backbone, roberta-base by default) from user-supplied Hugging Face files: the

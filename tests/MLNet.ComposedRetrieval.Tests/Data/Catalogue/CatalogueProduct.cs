@@ -1,4 +1,6 @@
-namespace MLNet.ComposedRetrieval.Data;
+using MLNet.ComposedRetrieval.Data;
+
+namespace MLNet.ComposedRetrieval.Tests.Data.Catalogue;
 
 /// <summary>One row of a product catalogue, as <see cref="CatalogueTripletBuilder"/> needs it.</summary>
 /// <param name="Id">The product id (distinct; numeric ids order numerically).</param>
