@@ -12,7 +12,8 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// (queries per search call, comma-separated), <c>--precision</c> (gallery precisions of the search and latency sections, comma-separated:
 /// single, half, int8; default single), <c>--shared</c> (the shared data folder, for the latency and
 /// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository), <c>--model</c> (a saved model, for
-/// the latency and indexing sections: the harness uses the package's public API only). The <c>load</c> section, run only
+/// the latency and indexing sections: the harness uses the package's public API only), and for the training section
+/// <c>--train-triplets</c> (default 512), <c>--epochs</c> (default 2) and <c>--batches</c> (default 32,128). The <c>load</c> section, run only
 /// when named, drives a running FashionSearchWeb app: <c>--url</c> (loopback; default http://127.0.0.1:5080),
 /// <c>--clients</c> (default 1,4,16), <c>--requests</c> per client (default 40), <c>--server-pid</c> (for its memory),
 /// <c>--max-seconds</c> (default 900). The pgvector section takes
@@ -21,7 +22,7 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] AllSections = ["search", "latency", "indexing", "pgvector"];
+    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "pgvector"];
 
     public static int Run(string[] args)
     {
@@ -69,6 +70,17 @@ internal static class HarnessCommand
                         IntList(options, "queries", [1, 100]),
                         precisions,
                         repeats > 0 ? repeats : 5));
+                    break;
+                case "training":
+                    Console.WriteLine("## (a) Training throughput through ComposeImageTextEstimator.Fit (frozen pretrained encoders, real JPEGs)");
+                    Console.WriteLine();
+                    if (Dataset(options) is { } trainingData)
+                    {
+                        var batchSizes = IntList(options, "batches", [32, 128]);
+                        // The first Fit fills the feature cache; it runs at the first batch size again, then each one on a warm cache.
+                        Console.WriteLine(TrainingSection.Run(trainingData, IntList(options, "train-triplets", [512])[0], IntList(options, "epochs", [2])[0],
+                            [batchSizes[0], .. batchSizes]));
+                    }
                     break;
                 case "latency":
                     Console.WriteLine("## (b) Single-query latency, end to end through GallerySearchEngine.Search (35k gallery)");
