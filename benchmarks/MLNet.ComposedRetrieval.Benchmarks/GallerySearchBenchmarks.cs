@@ -2,8 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using MLNet.ComposedRetrieval.Native;
-using MLNet.ComposedRetrieval.Retrieval;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,7 +10,7 @@ namespace MLNet.ComposedRetrieval.Benchmarks;
 
 /// <summary>
 /// Exact top-50 search over N x 512 unit rows, 1 or 100 queries per call, each query excluding one gallery image:
-/// <see cref="GalleryIndex.Search(Tensor, int, IReadOnlyList{string?}?)"/> against the bare libtorch way (one mm over
+/// <see cref="InMemoryGalleryStore.Search"/> (what a search engine searches) against the bare libtorch way (one mm over
 /// the whole gallery, one topk), the baseline. The harness (<c>-- harness search</c>) adds the machine's roofline.
 /// <code>dotnet run -c Release --project benchmarks/MLNet.ComposedRetrieval.Benchmarks -- --filter '*GallerySearch*'</code>
 /// </summary>
@@ -28,10 +27,10 @@ public class GallerySearchBenchmarks
     }
 
     private const int K = 50;
-    private GalleryIndex _index = null!;
+    private InMemoryGalleryStore _index = null!;
+    private GalleryStoreQuery[] _storeQueries = null!;
     private Tensor _gallery = null!;
     private Tensor _queries = null!;
-    private string[] _excluded = null!;
 
     [Params(10_000, 100_000, 1_000_000)]
     public int GallerySize { get; set; }
@@ -46,13 +45,14 @@ public class GallerySearchBenchmarks
         using var generator = new Generator(1);
         _gallery = nn.functional.normalize(randn(GallerySize, 512, generator: generator), dim: 1);
         var ids = Enumerable.Range(0, GallerySize).Select(i => $"img{i}").ToArray();
-        _index = new GalleryIndex(ids, _gallery);
+        _index = new InMemoryGalleryStore(ids, MemoryMarshal.Cast<byte, float>(_gallery.bytes), 512);
         _queries = nn.functional.normalize(randn(Queries, 512, generator: generator), dim: 1);
-        _excluded = Enumerable.Range(0, Queries).Select(i => ids[i]).ToArray();
+        var rows = _queries.data<float>().ToArray();
+        _storeQueries = Enumerable.Range(0, Queries).Select(i => new GalleryStoreQuery(rows.AsMemory(i * 512, 512), ids[i])).ToArray();
     }
 
     [Benchmark]
-    public int Library() => _index.Search(_queries, K, _excluded).Count;
+    public int Library() => _index.Search(_storeQueries, K).Count;
 
     /// <summary>All Q x N scores at once, then topk of K + 1 (room for the excluded image).</summary>
     [Benchmark(Baseline = true)]

@@ -1,6 +1,5 @@
-using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Reporting;
-using MLNet.ComposedRetrieval.Retrieval;
+using SkiaSharp;
 
 namespace MLNet.ComposedRetrieval.Experiment;
 
@@ -63,9 +62,10 @@ internal static class ExperimentReports
         var firstSeed = outcome.Runs[0].Seed;
         var rankings = outcome.Runs.Where(r => r.Seed == firstSeed)
             .ToDictionary(r => DisplayName(r.Method), r => outcome.Rank(r.Network, 5));
-        var rows = QueryGridRow.Sample(outcome.Dataset.EvalQueries, rankings, options.GridQueries, seed: 0);
+        var queries = outcome.Dataset.EvalQueries.Select(q => new GridQuery(q.ReferenceImageId, q.ModificationText, q.TargetImageIds)).ToList();
+        var rows = QueryGridRow.Sample(queries, rankings, options.GridQueries, seed: 0);
         var path = Path.Combine(options.Output, "queries.png");
-        QueryGrid.SavePng(rows, rankings.Keys.ToList(), id => ImageDecoder.Decode(outcome.Dataset.ResolveImage(id)), path,
+        QueryGrid.SavePng(rows, rankings.Keys.ToList(), id => SKBitmap.Decode(outcome.Dataset.ResolveImage(id)), path,
             new QueryGridOptions { Title = $"Val queries, top 5 (seed {firstSeed}); green = a correct target" });
         return path;
     }

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.ML.Data;
-using MLNet.ComposedRetrieval.Retrieval;
+using MLNet.ComposedRetrieval;
 using SkiaSharp;
 
 namespace FashionSearchWeb;

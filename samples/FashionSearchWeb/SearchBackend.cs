@@ -1,7 +1,6 @@
 using FashionProductSearch;
 using Microsoft.ML;
 using MLNet.ComposedRetrieval;
-using MLNet.ComposedRetrieval.Retrieval;
 
 namespace FashionSearchWeb;
 

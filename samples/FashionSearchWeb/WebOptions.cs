@@ -1,5 +1,5 @@
 using System.Globalization;
-using MLNet.ComposedRetrieval.Retrieval;
+using MLNet.ComposedRetrieval;
 
 namespace FashionSearchWeb;
 

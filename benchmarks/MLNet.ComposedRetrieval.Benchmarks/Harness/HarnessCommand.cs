@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using MLNet.ComposedRetrieval.Native;
-using MLNet.ComposedRetrieval.Retrieval;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
@@ -13,7 +11,9 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// number of cores), <c>--repeats</c>, <c>--sizes</c> (search gallery sizes, comma-separated), <c>--queries</c>
 /// (queries per search call, comma-separated), <c>--precision</c> (gallery precisions of the search and latency sections, comma-separated:
 /// single, half, int8; default single), <c>--shared</c> (the shared data folder, for the latency and
-/// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository). The <c>load</c> section, run only
+/// indexing sections; default $MLNET_CR_SHARED or ../shared beside the repository), <c>--model</c> (a saved model, for
+/// the latency and indexing sections: the harness uses the package's public API only), and for the training section
+/// <c>--train-triplets</c> (default 512), <c>--epochs</c> (default 2) and <c>--batches</c> (default 32,128). The <c>load</c> section, run only
 /// when named, drives a running FashionSearchWeb app: <c>--url</c> (loopback; default http://127.0.0.1:5080),
 /// <c>--clients</c> (default 1,4,16), <c>--requests</c> per client (default 40), <c>--server-pid</c> (for its memory),
 /// <c>--max-seconds</c> (default 900). The pgvector section takes
@@ -22,7 +22,7 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "latency-variants", "feature-cache", "pgvector"];
+    private static readonly string[] AllSections = ["search", "training", "latency", "indexing", "pgvector"];
 
     public static int Run(string[] args)
     {
@@ -72,29 +72,22 @@ internal static class HarnessCommand
                         repeats > 0 ? repeats : 5));
                     break;
                 case "training":
-                    Console.WriteLine("## (a) Training throughput, frozen-backbone mode (cached 512x7x7 maps, random)");
+                    Console.WriteLine("## (a) Training throughput through ComposeImageTextEstimator.Fit (frozen pretrained encoders, real JPEGs)");
                     Console.WriteLine();
-                    Console.WriteLine(TrainingSection.RunFrozen(IntList(options, "batches", [32, 128]), IntList(options, "text-dims", [384, 512]),
-                        IntList(options, "steps", [6])[0], repeats > 0 ? repeats : 1));
                     if (Dataset(options) is { } trainingData)
                     {
-                        Console.WriteLine("## (a) Training throughput, fine-tune mode (ResNet-18 + MiniLM trained, real JPEGs)");
-                        Console.WriteLine();
-                        Console.WriteLine(TrainingSection.RunFineTune(trainingData, IntList(options, "fine-tune-batches", [32]), IntList(options, "fine-tune-steps", [3])[0]));
+                        var batchSizes = IntList(options, "batches", [32, 128]);
+                        // The first Fit fills the feature cache; it runs at the first batch size again, then each one on a warm cache.
+                        Console.WriteLine(TrainingSection.Run(trainingData, IntList(options, "train-triplets", [512])[0], IntList(options, "epochs", [2])[0],
+                            [batchSizes[0], .. batchSizes]));
                     }
                     break;
                 case "latency":
-                    Console.WriteLine("## (b) Single-query latency, end to end (ResNet-18 + MiniLM + compositor, 35k gallery)");
+                    Console.WriteLine("## (b) Single-query latency, end to end through GallerySearchEngine.Search (35k gallery)");
                     Console.WriteLine();
-                    if (Dataset(options) is { } latencyData)
+                    if (Dataset(options) is { } latencyData && Model(options) is { } latencyModel)
                         foreach (var galleryPrecision in precisions)
-                            Console.WriteLine(QuerySection.RunLatency(latencyData, IntList(options, "latency-queries", [30])[0], galleryPrecision));
-                    break;
-                case "latency-variants":
-                    Console.WriteLine("## (b) Single-query stages, variants round-robin (ResNet-18 + MiniLM + compositor, 35k gallery)");
-                    Console.WriteLine();
-                    if (Dataset(options) is { } variantData)
-                        Console.WriteLine(QuerySection.RunLatencyVariants(variantData, IntList(options, "variant-rounds", [20])[0]));
+                            Console.WriteLine(QuerySection.RunLatency(latencyData, latencyModel, IntList(options, "latency-queries", [30])[0], galleryPrecision));
                     break;
                 case "load":
                     Console.WriteLine("## (e) Web service under load (FashionSearchWeb on loopback, concurrent clients)");
@@ -120,18 +113,10 @@ internal static class HarnessCommand
                         IntList(options, "pg-queries", [200])[0]));
                     break;
                 case "indexing":
-                    Console.WriteLine("## (c) Gallery indexing (decode, preprocess, ResNet-18, head, index)");
+                    Console.WriteLine("## (c) Gallery indexing through EmbedGalleryImages (decode, preprocess, image encoder, head)");
                     Console.WriteLine();
-                    if (Dataset(options) is { } indexingData)
-                        Console.WriteLine(QuerySection.RunIndexing(indexingData, IntList(options, "indexing-images", [512])[0], IntList(options, "indexing-batch", [128])[0],
-                            IntList(options, "folding-batch", [32])[0]));
-                    break;
-                case "feature-cache":
-                    Console.WriteLine("## (c) Frozen-feature cache (decode, preprocess, ResNet-18 layer4 maps, write)");
-                    Console.WriteLine();
-                    if (Dataset(options) is { } cacheData)
-                        Console.WriteLine(FeatureCacheSection.Run(cacheData, IntList(options, "cache-images", [512])[0],
-                            IntList(options, "cache-batches", [32, 64]), repeats > 0 ? repeats : 3));
+                    if (Dataset(options) is { } indexingData && Model(options) is { } indexingModel)
+                        Console.WriteLine(QuerySection.RunIndexing(indexingData, indexingModel, IntList(options, "indexing-images", [512])[0]));
                     break;
             }
         }
@@ -146,6 +131,15 @@ internal static class HarnessCommand
         var dataset = shared is null ? null : Path.Combine(shared, "datasets", "fashion-product-images");
         if (dataset is not null && Directory.Exists(Path.Combine(dataset, "images"))) return dataset;
         Console.WriteLine($"(Skipped: needs shared/datasets/fashion-product-images/images; pass --shared <folder> or set MLNET_CR_SHARED.)");
+        Console.WriteLine();
+        return null;
+    }
+
+    /// <summary>The saved model of <c>--model</c>, or null (with a note): the public API builds a model only by training or loading one.</summary>
+    private static string? Model(Dictionary<string, string> options)
+    {
+        if (options.GetValueOrDefault("model") is { } path && File.Exists(path)) return path;
+        Console.WriteLine("(Skipped: needs a saved model, --model <file> (the main job's or FashionProductSearch's).)");
         Console.WriteLine();
         return null;
     }

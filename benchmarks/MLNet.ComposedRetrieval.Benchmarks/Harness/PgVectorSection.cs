@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.ComposedRetrieval.Data;
-using MLNet.ComposedRetrieval.Retrieval;
 using Npgsql;
 
 namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
@@ -85,20 +83,21 @@ internal static class PgVectorSection
     {
         var ml = new MLContext(seed: 1);
         using var model = ComposeImageTextTransformer.Load(ml, modelPath);
-        var dataset = CompositionDatasets.Load(datasetRoot);
+        var (galleryIds, evalQueries) = ValidationSet(datasetRoot);
+        var images = Path.Combine(datasetRoot, "images");
         var clock = Stopwatch.StartNew();
-        var gallery = ml.Data.LoadFromEnumerable(dataset.GalleryImageIds.Select(id => new GalleryImage { ImageId = id, Image = dataset.ResolveImage(id) }));
+        var gallery = ml.Data.LoadFromEnumerable(galleryIds.Select(id => new GalleryImage { ImageId = id, Image = Path.Combine(images, id) }));
         var items = ml.Transforms.EmbedGalleryImages(model, inputColumnName: "Image").Fit(gallery).Transform(gallery).ReadGalleryItems().ToArray();
         Console.Error.WriteLine($"  embedded {items.Length:N0} gallery images in {clock.Elapsed.TotalSeconds:N0} s");
 
-        var queryRows = dataset.EvalQueries.Select(q => new QueryRow { Reference = dataset.ResolveImage(q.ReferenceImageId), Text = q.ModificationText }).ToList();
+        var queryRows = evalQueries.Select(q => new QueryRow { Reference = Path.Combine(images, q.Reference), Text = q.Text }).ToList();
         var queryView = ml.Data.LoadFromEnumerable(queryRows);
         var renamed = ml.Transforms.CopyColumns(model.ReferenceImageColumnName, nameof(QueryRow.Reference))
             .Append(ml.Transforms.CopyColumns(model.TextColumnName, nameof(QueryRow.Text))).Fit(queryView).Transform(queryView);
         var embedded = model.Transform(renamed).GetColumn<float[]>(model.OutputColumnName).ToArray();
         Console.Error.WriteLine($"  embedded {embedded.Length:N0} queries after {clock.Elapsed.TotalSeconds:N0} s");
-        var queries = embedded.Select((e, i) => new GalleryStoreQuery(e, dataset.EvalQueries[i].ReferenceImageId)).ToArray();
-        var targets = dataset.EvalQueries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds.ToArray()).ToArray();
+        var queries = embedded.Select((e, i) => new GalleryStoreQuery(e, evalQueries[i].Reference)).ToArray();
+        var targets = evalQueries.Select(q => q.Targets).ToArray();
 
         var table = new MarkdownTable("search", "R@1", "R@10", "R@50", "queries whose top 10 equals the float32 one", "search time (s)");
         var ids = items.Select(i => i.Id).ToArray();
@@ -109,9 +108,9 @@ internal static class PgVectorSection
             IReadOnlyList<GalleryRanking> rankings = [];
             var seconds = Seconds(() => rankings = search());
             reference ??= rankings;
-            var recall = RecallAtK.Compute(rankings, targets, Ks, ids.Length);
+            var recall = Ks.Select(k => HitShare(rankings, targets, k)).ToArray();
             var same = rankings.Select((r, i) => r.Ids.Take(10).SequenceEqual(reference[i].Ids.Take(10))).Count(s => s);
-            table.Add(name, MarkdownTable.Format(recall.RecallAt(1)), MarkdownTable.Format(recall.RecallAt(10)), MarkdownTable.Format(recall.RecallAt(50)),
+            table.Add(name, MarkdownTable.Format(recall[0]), MarkdownTable.Format(recall[1]), MarkdownTable.Format(recall[2]),
                 $"{same} / {queries.Length}", MarkdownTable.Format(seconds));
         }
         foreach (var precision in new[] { GalleryPrecision.Single, GalleryPrecision.Half })
@@ -130,6 +129,23 @@ internal static class PgVectorSection
         return table + $"\n{queries.Length} val queries, gallery {ids.Length:N0} val images, model {Path.GetFileName(modelPath)} " +
                $"(SHA-256 {model.ModelChecksum[..12]}...), each query's reference excluded.\n";
     }
+
+    /// <summary>
+    /// The val split of a dataset in the triplet TSV layout: the gallery (split.val.tsv, one id per line, image
+    /// "{id}.jpg") and the queries (queries.val.tsv: reference, text, targets separated by ';'). Read here because the
+    /// package's readers are not public API.
+    /// </summary>
+    private static (string[] Gallery, (string Reference, string Text, string[] Targets)[] Queries) ValidationSet(string datasetRoot)
+    {
+        var gallery = File.ReadLines(Path.Combine(datasetRoot, "split.val.tsv")).Skip(1).Where(l => l.Length > 0).Select(id => id.Trim() + ".jpg").ToArray();
+        var queries = File.ReadLines(Path.Combine(datasetRoot, "queries.val.tsv")).Skip(1).Where(l => l.Length > 0)
+            .Select(l => l.Split('\t')).Select(f => (f[0], f[1], f[2].Split(';'))).ToArray();
+        return (gallery, queries);
+    }
+
+    /// <summary>Recall@K in percent as the benchmark's check of a ranking: the share of queries with a target in the top K.</summary>
+    private static double HitShare(IReadOnlyList<GalleryRanking> rankings, string[][] targets, int k) =>
+        100.0 * rankings.Select((r, i) => r.Ids.Take(k).Intersect(targets[i]).Any()).Count(hit => hit) / rankings.Count;
 
     /// <summary>Table plus index size of a collection.</summary>
     private static double RelationMegabytes(string connectionString, string collection)

@@ -1,5 +1,5 @@
 using System.Globalization;
-using MLNet.ComposedRetrieval.Retrieval;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +7,8 @@ namespace MLNet.ComposedRetrieval.Benchmarks.Harness;
 
 /// <summary>
 /// Exact top-K search (deliverable d): synthetic normalised galleries of N x 512 floats, 1 and 100 queries per call,
-/// each query excluding one gallery image (as a reference image is), the gallery stored at each precision asked for
+/// each query excluding one gallery image (as a reference image is), the gallery held in an
+/// <see cref="InMemoryGalleryStore"/> (what a search engine searches) at each precision asked for
 /// (<see cref="GalleryPrecision"/>). Compared with the roofline, the larger of stored gallery bytes / read bandwidth
 /// and 2·Q·N·D FLOP / fp32 matmul rate, and with a bare libtorch fp32 mm + topk over the whole gallery at once. Each
 /// case times, round-robin, the library, the bare version and two probes of the limits (a libtorch sum over the
@@ -40,27 +41,29 @@ internal static class SearchSection
             {
                 var queries = RandomUnitRows(q, generator);
                 var excluded = Enumerable.Range(0, q).Select(i => ids[i * 7 % n]).ToArray();
+                var rows = queries.data<float>().ToArray();
+                var storeQueries = excluded.Select((id, i) => new GalleryStoreQuery(rows.AsMemory(i * Width, Width), id)).ToArray();
                 var (bareTop, bareExtra) = MeasureMemory(() => BareSearch(gallery, queries));
-                return (Queries: queries, Excluded: excluded, BareTop: bareTop, BareExtra: bareExtra);
+                return (Queries: queries, StoreQueries: storeQueries, Excluded: excluded, BareTop: bareTop, BareExtra: bareExtra);
             }).ToList();
 
             foreach (var precision in precisions)
             {
                 PeakMemory.Reset();
                 var beforeIndex = PeakMemory.CurrentBytes;
-                using var index = new GalleryIndex(ids, gallery, precision: precision);
+                using var index = new InMemoryGalleryStore(ids, MemoryMarshal.Cast<byte, float>(gallery.bytes), Width, precision);
                 var indexPeak = PeakMemory.PeakBytes - beforeIndex;
 
-                foreach (var (queries, excluded, bareTop, bareExtra) in cases)
+                foreach (var (queries, storeQueries, excluded, bareTop, bareExtra) in cases)
                 {
                     var q = (int)queries.shape[0];
-                    var (librarySearch, libraryExtra) = MeasureMemory(() => index.Search(queries, K, excluded));
+                    var (librarySearch, libraryExtra) = MeasureMemory(() => index.Search(storeQueries, K));
                     var agreement = precision == GalleryPrecision.Single
                         ? SameRankings(librarySearch, bareTop, excluded, ids, gallery, queries)
                         : Overlap(librarySearch, bareTop, excluded, ids);
                     var probes = new LimitProbes(gallery);
                     var times = Timing.Interleaved(warmup: 1, repeats,
-                        () => index.Search(queries, K, excluded),
+                        () => index.Search(storeQueries, K),
                         () => BareSearch(gallery, queries).Dispose(),
                         probes.ReadGallery,
                         probes.Matmul);

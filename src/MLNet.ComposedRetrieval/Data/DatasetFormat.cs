@@ -1,7 +1,7 @@
 namespace MLNet.ComposedRetrieval.Data;
 
 /// <summary>The annotation layouts the library reads.</summary>
-public enum DatasetFormat
+internal enum DatasetFormat
 {
     /// <summary>Decide from the files in the folder.</summary>
     Auto,

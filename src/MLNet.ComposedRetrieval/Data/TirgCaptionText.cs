@@ -3,7 +3,7 @@ namespace MLNet.ComposedRetrieval.Data;
 /// <summary>
 /// The caption handling of TIRG's Fashion200k loader (Vo et al., CVPR 2019), which the paper's code keeps: the
 /// caption clean-up, Python-style word splitting, and the "replace &lt;old&gt; with &lt;new&gt;" text made from
-/// two captions that differ in one word. The title-edit protocol of <see cref="CatalogueTripletBuilder"/> uses the
+/// two captions that differ in one word. The title-edit protocol of the tests' catalogue triplet builder uses the
 /// same text.
 /// </summary>
 internal static class TirgCaptionText

@@ -202,4 +202,4 @@ internal sealed class ComposedRetrievalTrainer
 /// <summary>The epochs run and which one's weights the network now holds.</summary>
 /// <param name="History">One record per epoch, in order.</param>
 /// <param name="BestEpoch">The epoch (from 0) with the best validation recall, whose weights were kept.</param>
-public sealed record TrainingResult(IReadOnlyList<EpochRecord> History, int BestEpoch);
+internal sealed record TrainingResult(IReadOnlyList<EpochRecord> History, int BestEpoch);

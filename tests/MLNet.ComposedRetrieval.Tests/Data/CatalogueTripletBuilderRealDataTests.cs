@@ -2,6 +2,8 @@ using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Tests.Infrastructure;
 using Xunit.Abstractions;
 
+using MLNet.ComposedRetrieval.Tests.Data.Catalogue;
+
 namespace MLNet.ComposedRetrieval.Tests.Data;
 
 /// <summary>The builder against the shipped fashion-product-images files (parsed once for the class).</summary>

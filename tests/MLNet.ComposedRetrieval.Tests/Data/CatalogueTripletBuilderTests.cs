@@ -1,5 +1,7 @@
 using MLNet.ComposedRetrieval.Data;
 
+using MLNet.ComposedRetrieval.Tests.Data.Catalogue;
+
 namespace MLNet.ComposedRetrieval.Tests.Data;
 
 public class CatalogueTripletBuilderTests

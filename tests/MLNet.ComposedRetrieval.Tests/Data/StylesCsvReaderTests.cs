@@ -1,6 +1,8 @@
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Tests.Infrastructure;
 
+using MLNet.ComposedRetrieval.Tests.Data.Catalogue;
+
 namespace MLNet.ComposedRetrieval.Tests.Data;
 
 public class StylesCsvReaderTests

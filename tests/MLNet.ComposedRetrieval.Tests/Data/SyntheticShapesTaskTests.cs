@@ -1,4 +1,4 @@
-using MLNet.ComposedRetrieval.Data.Synthetic;
+using MLNet.ComposedRetrieval.Tests.Data.Synthetic;
 
 namespace MLNet.ComposedRetrieval.Tests.Data;
 

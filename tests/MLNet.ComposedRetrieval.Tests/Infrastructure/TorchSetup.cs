@@ -7,5 +7,5 @@ internal static class TorchSetup
     /// <summary>Tests call TorchSharp directly, possibly before any library type loads.</summary>
     [ModuleInitializer]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "Test assembly setup.")]
-    internal static void Initialize() => MLNet.ComposedRetrieval.Native.TorchSharpRuntime.EnsureLoaded();
+    internal static void Initialize() => MLNet.ComposedRetrieval.TorchSharpRuntime.EnsureLoaded();
 }

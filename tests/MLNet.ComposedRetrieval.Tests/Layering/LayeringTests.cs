@@ -6,7 +6,7 @@ namespace MLNet.ComposedRetrieval.Tests.Layering;
 
 /// <summary>
 /// The package's layers depend one way (docs/architecture.md): MLNet -> Training / Retrieval / Data -> Modeling /
-/// Pretrained -> Storage, Native. Read from the compiled assembly's type references (signatures, fields, base types and every
+/// Pretrained -> Storage, Contracts -> Native. Read from the compiled assembly's type references (signatures, fields, base types and every
 /// method body's IL), not from <c>using</c> lines, so a fully qualified name or a <c>var</c> cannot hide an arrow.
 /// </summary>
 public class LayeringTests
@@ -17,15 +17,27 @@ public class LayeringTests
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
         ["Native"] = [],
+        ["Contracts"] = ["Native"],
         ["Storage"] = ["Native"],
-        ["Modeling"] = ["Native"],
-        ["Pretrained"] = ["Modeling", "Native"],
-        ["Data"] = ["Modeling", "Storage", "Native"],
-        ["Retrieval"] = ["Data", "Modeling", "Storage", "Native"],
-        ["Training"] = ["Data", "Retrieval", "Modeling", "Pretrained", "Storage", "Native"],
-        ["Reporting"] = ["Training", "Retrieval", "Data", "Modeling", "Storage", "Native"],
-        ["MLNet"] = ["Training", "Retrieval", "Data", "Modeling", "Pretrained", "Reporting", "Storage", "Native"],
+        ["Modeling"] = ["Contracts", "Native"],
+        ["Pretrained"] = ["Modeling", "Contracts", "Native"],
+        ["Data"] = ["Modeling", "Storage", "Contracts", "Native"],
+        ["Retrieval"] = ["Data", "Modeling", "Storage", "Contracts", "Native"],
+        ["Training"] = ["Data", "Retrieval", "Modeling", "Pretrained", "Storage", "Contracts", "Native"],
+        ["MLNet"] = ["Training", "Retrieval", "Data", "Modeling", "Pretrained", "Storage", "Contracts", "Native"],
     };
+
+    /// <summary>
+    /// The public contracts (src/.../Contracts/): records, enums and interfaces an app uses, in the root namespace like
+    /// the ML.NET component, but at the bottom: every layer may use them and they use Native at most. A root-namespace
+    /// type not listed here is the ML.NET component (MLNet/).
+    /// </summary>
+    private static readonly HashSet<Type> Contracts =
+    [
+        typeof(EpochRecord), typeof(GalleryIngestProgress), typeof(GalleryItem), typeof(GalleryPrecision), typeof(GalleryRanking),
+        typeof(GalleryStoreException), typeof(GalleryStoreFailure), typeof(GalleryStoreQuery), typeof(GalleryStoreRetryPolicy),
+        typeof(IGalleryStore), typeof(NativeFastPaths), typeof(PgVectorStorage),
+    ];
 
     [Fact]
     public void NoLayerUsesOneAboveIt()
@@ -41,6 +53,16 @@ public class LayeringTests
     {
         var found = References(typeof(Probe)).Select(t => t.FullName).ToList();
         Assert.Contains(typeof(ComposeImageTextEstimator.Options).FullName, found);
+    }
+
+    /// <summary>A contract that used the ML.NET component would be an arrow back up: the check sees one.</summary>
+    [Fact]
+    public void AContractUsingTheComponentIsAViolation()
+    {
+        Assert.Equal("Contracts", LayerOf(typeof(GalleryPrecision)));
+        Assert.Equal("Contracts", LayerOf(typeof(NativeFastPaths)));
+        Assert.Equal("MLNet", LayerOf(typeof(ComposeImageTextTransformer)));
+        Assert.False(Allowed["Contracts"].Contains("MLNet"));
     }
 
     private static class Probe
@@ -69,12 +91,16 @@ public class LayeringTests
         return violations.ToList();
     }
 
-    /// <summary>The layer of a type of this package: the namespace segment after the root, or MLNet for the root itself.</summary>
+    /// <summary>The layer of a type of this package: the namespace segment after the root; for the root itself,
+    /// Contracts for the listed contracts (and the types nested in them), else MLNet.</summary>
     private static string? LayerOf(Type type)
     {
         var ns = type.Namespace;
         if (ns is null || !(ns == Root || ns.StartsWith(Root + ".", StringComparison.Ordinal))) return null;
-        return ns == Root ? "MLNet" : ns[(Root.Length + 1)..].Split('.')[0];
+        if (ns != Root) return ns[(Root.Length + 1)..].Split('.')[0];
+        var outer = type;
+        while (outer.DeclaringType is { } declaring) outer = declaring;
+        return Contracts.Contains(outer) ? "Contracts" : "MLNet";
     }
 
     private static string Name(Type type) => type.FullName ?? type.Name;

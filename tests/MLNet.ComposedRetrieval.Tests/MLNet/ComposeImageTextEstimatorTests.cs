@@ -9,7 +9,7 @@ namespace MLNet.ComposedRetrieval.Tests.Pipeline;
 [Collection(TrainedModelCollection.Name)]
 public class ComposeImageTextEstimatorTests(TrainedModelFixture fixture)
 {
-    private static IEnumerable<ComposedRetrieval.Data.Synthetic.SyntheticTriplet> FewTriplets => SyntheticRows.Task.TrainTriplets.Take(32);
+    private static IEnumerable<Data.Synthetic.SyntheticTriplet> FewTriplets => SyntheticRows.Task.TrainTriplets.Take(32);
 
     private static ComposeImageTextEstimator.Options TwoSteps()
     {

@@ -116,6 +116,25 @@ public sealed class GallerySearchTests(TrainedModelFixture fixture) : IDisposabl
         Assert.Throws<FileNotFoundException>(() => fixture.Model.CreateSearchEngine(gallery, Path.Combine(folder.FullPath, "none.mlcr"), cache));
     }
 
+    [Fact]
+    public void EmbeddingAGalleryForAnEngineReportsProgressPerBatch()
+    {
+        var gallery = SyntheticRows.Gallery(_ml);
+        var reports = new List<WorkProgress>();
+        using var engine = fixture.Model.CreateSearchEngine(gallery, progress: new SynchronousProgress(reports));
+        var embedded = _ml.Transforms.EmbedGalleryImages(fixture.Model).Fit(gallery).Transform(gallery);
+        var fromEmbeddings = new List<WorkProgress>();
+        using var second = fixture.Model.CreateSearchEngineFromEmbeddings(embedded, progress: new SynchronousProgress(fromEmbeddings));
+
+        var count = SyntheticRows.Task.Images.Count;
+        var batches = (count + fixture.Model.BatchSize - 1) / fixture.Model.BatchSize;
+        Assert.Equal(batches, reports.Count); // one per batch, the last at the end
+        Assert.All(reports, r => Assert.Equal(("gallery embeddings", (long)count), (r.Stage, r.Total)));
+        Assert.Equal(reports.Select(r => r.Done).Order(), reports.Select(r => r.Done));
+        Assert.Equal(count, reports[^1].Done);
+        Assert.Equal(reports.Select(r => r.Done), fromEmbeddings.Select(r => r.Done));
+    }
+
     private sealed class SynchronousProgress(List<WorkProgress> reports) : IProgress<WorkProgress>
     {
         public void Report(WorkProgress value) => reports.Add(value);

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
-using MLNet.ComposedRetrieval.Data.Synthetic;
+using MLNet.ComposedRetrieval.Tests.Data.Synthetic;
 using SkiaSharp;
 
 namespace MLNet.ComposedRetrieval.Tests.Pipeline;
@@ -62,9 +62,12 @@ internal static class SyntheticRows
             .Select(i => new GalleryRow { ImageId = i.ToString(), Image = Image(i) }).ToList());
 
     /// <summary>Writes every image of the task as <c>{id}.png</c> into <paramref name="folder"/>.</summary>
-    public static void WritePngs(string folder)
+    public static void WritePngs(string folder) => WritePngs(folder, Enumerable.Range(0, Task.Images.Count));
+
+    /// <summary>Writes the images <paramref name="ids"/> of the task as <c>{id}.png</c> into <paramref name="folder"/>.</summary>
+    public static void WritePngs(string folder, IEnumerable<int> ids)
     {
-        for (int id = 0; id < Task.Images.Count; id++)
+        foreach (var id in ids)
         {
             using var image = Image(id);
             using var bitmap = new SKBitmap(new SKImageInfo(ImageSize, ImageSize, SKColorType.Rgba8888, SKAlphaType.Unpremul));

@@ -1,4 +1,3 @@
-using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Reporting;
 using MLNet.ComposedRetrieval.Retrieval;
 using MLNet.ComposedRetrieval.Tests.Data;
@@ -19,18 +18,17 @@ public class QueryGridTests
         return new SKColor((byte)(40 + 13 * n % 200), 0, (byte)(250 - 11 * n % 200));
     }
 
-    private static RgbImage Solid(string id)
+    private static SKBitmap Solid(string id)
     {
-        var color = ColorOf(id);
-        var rgb = new byte[60 * 80 * 3];
-        for (int i = 0; i < rgb.Length; i += 3) (rgb[i], rgb[i + 1], rgb[i + 2]) = (color.Red, color.Green, color.Blue);
-        return new RgbImage(60, 80, rgb);
+        var bitmap = new SKBitmap(60, 80, SKColorType.Rgba8888, SKAlphaType.Premul);
+        bitmap.Erase(ColorOf(id));
+        return bitmap;
     }
 
     private static string[] Ids(params int[] numbers) => numbers.Select(n => "i" + n).ToArray();
 
     private static QueryGridRow Row(string reference, string text, string target, string[] baseline, string[] ours) =>
-        new(new CompositionQuery(reference, text, target),
+        new(new GridQuery(reference, text, target),
             new Dictionary<string, IReadOnlyList<string>> { [Methods[0]] = baseline, [Methods[1]] = ours });
 
     [Fact]
@@ -75,7 +73,7 @@ public class QueryGridTests
     public void LoadsEachImageOnce()
     {
         var loads = new Dictionary<string, int>();
-        RgbImage Counting(string id)
+        SKBitmap Counting(string id)
         {
             loads[id] = loads.GetValueOrDefault(id) + 1;
             return Solid(id);
@@ -90,7 +88,7 @@ public class QueryGridTests
     [Fact]
     public void NamesTheRowAndTheImageThatCannotBeLoaded()
     {
-        RgbImage Missing(string id) => id == "i4" ? throw new FileNotFoundException($"Image file '/x/{id}' does not exist.") : Solid(id);
+        SKBitmap Missing(string id) => id == "i4" ? throw new FileNotFoundException($"Image file '/x/{id}' does not exist.") : Solid(id);
 
         var error = Assert.Throws<InvalidOperationException>(() =>
             QueryGrid.Render([Row("i0", "t", "i1", Ids(2, 3, 4, 5, 6), Ids(2, 3, 5, 6, 7))], Methods, Missing));
@@ -102,7 +100,7 @@ public class QueryGridTests
     [Fact]
     public void RequiresARankingForEveryMethod()
     {
-        var row = new QueryGridRow(new CompositionQuery("i0", "t", "i1"),
+        var row = new QueryGridRow(new GridQuery("i0", "t", "i1"),
             new Dictionary<string, IReadOnlyList<string>> { [Methods[0]] = Ids(1, 2) });
 
         var error = Assert.Throws<ArgumentException>(() => QueryGrid.Render([row], Methods, Solid));
@@ -121,7 +119,7 @@ public class QueryGridTests
     [Fact]
     public void SamplesQueriesReproduciblyInTheirOriginalOrder()
     {
-        var queries = Enumerable.Range(0, 20).Select(i => new CompositionQuery("r" + i, "t" + i, "g" + i)).ToList();
+        var queries = Enumerable.Range(0, 20).Select(i => new GridQuery("r" + i, "t" + i, "g" + i)).ToList();
         var rankings = Methods.ToDictionary(m => m, m => (IReadOnlyList<GalleryRanking>)queries
             .Select(q => new GalleryRanking([q.TargetImageIds[0], m], [2f, 1f])).ToList());
 
@@ -143,10 +141,10 @@ public class QueryGridTests
     {
         var images = SharedData.Require("datasets/fashion-product-images/images");
         var ids = Directory.EnumerateFiles(images, "*.jpg").Order().Take(12).Select(p => Path.GetFileName(p)).ToArray();
-        var row = new QueryGridRow(new CompositionQuery(ids[0], "replace black with pink", ids[3]),
+        var row = new QueryGridRow(new GridQuery(ids[0], "replace black with pink", ids[3]),
             new Dictionary<string, IReadOnlyList<string>> { [Methods[0]] = ids[1..7], [Methods[1]] = ids[6..12] });
 
-        using var bitmap = QueryGrid.Render([row], Methods, id => ImageDecoder.Decode(Path.Combine(images, id)),
+        using var bitmap = QueryGrid.Render([row], Methods, id => SKBitmap.Decode(Path.Combine(images, id)),
             new QueryGridOptions { Title = "real" });
 
         Assert.Equal(16 + 36 + 44 + 160 + 22 + 16, bitmap.Height);

@@ -1,5 +1,5 @@
 using MLNet.ComposedRetrieval.Data;
-using MLNet.ComposedRetrieval.Data.Synthetic;
+using MLNet.ComposedRetrieval.Tests.Data.Synthetic;
 using MLNet.ComposedRetrieval.Modeling;
 using MLNet.ComposedRetrieval.Tests.Data;
 using MLNet.ComposedRetrieval.Training;

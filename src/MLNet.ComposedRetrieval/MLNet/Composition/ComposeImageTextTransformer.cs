@@ -17,7 +17,7 @@ namespace MLNet.ComposedRetrieval;
 /// <para><see cref="Transform"/> is lazy: embeddings are computed <see cref="BatchSize"/> rows at a time as the
 /// result is read, and other columns pass through unchanged. It also serves ML.NET's prediction engine (one row at a
 /// time). Gallery images are embedded with <c>mlContext.Transforms.EmbedImages(model)</c>; a
-/// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/> (or, over any <see cref="IGalleryStore"/>, <see cref="CreateSearchEngine(IGalleryStore)"/>) answers queries.</para>
+/// <see cref="GallerySearchEngine"/> from <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision, IProgress{WorkProgress}?)"/> (or, over any <see cref="IGalleryStore"/>, <see cref="CreateSearchEngine(IGalleryStore)"/>) answers queries.</para>
 /// <para>Persistence: <see cref="Save(string)"/> writes one file (weights, options, vocabulary, preprocessing, format
 /// version) that <see cref="Load(MLContext, string)"/> reads back; it replaces a file atomically, so a failed save
 /// loses nothing. ML.NET's <c>mlContext.Model.Save</c> cannot hold a third-party transformer and throws a
@@ -73,7 +73,7 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     public TextEncoderArchitecture TextEncoder => Model.Description.TextEncoder;
 
     /// <summary>How the image encoder runs at inference here, and why: for a ResNet, batch norm folded and in oneDNN's
-    /// tensor layout, or dense where the host check or <see cref="Native.NativeFastPaths"/> rules that out.</summary>
+    /// tensor layout, or dense where the host check or <see cref="NativeFastPaths"/> rules that out.</summary>
     public string ImageEncoderExecution => Model.ImageBackboneExecution;
 
     /// <summary>
@@ -115,12 +115,14 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     /// <param name="galleryPrecision">How the engine stores the gallery embeddings: float32 (the default, exact scores),
     /// or <see cref="GalleryPrecision.Half"/> / <see cref="GalleryPrecision.Int8"/> for half or about a quarter of the
     /// memory and faster search of a large gallery, ranking by the reduced-precision scores (and returning them).</param>
+    /// <param name="progress">Images embedded so far (a <see cref="WorkProgress"/> of stage "gallery embeddings" per batch),
+    /// with an ETA.</param>
     public GallerySearchEngine CreateSearchEngine(IDataView gallery, string imageIdColumnName = GallerySearchEngine.DefaultImageIdColumnName,
         string imageColumnName = GallerySearchEngine.DefaultImageColumnName, string? imageFolder = null,
-        GalleryPrecision galleryPrecision = GalleryPrecision.Single)
+        GalleryPrecision galleryPrecision = GalleryPrecision.Single, IProgress<WorkProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(gallery);
-        return GallerySearchEngine.Create(this, gallery, imageIdColumnName, imageColumnName, imageFolder ?? ImageFolder, galleryPrecision);
+        return GallerySearchEngine.Create(this, gallery, imageIdColumnName, imageColumnName, imageFolder ?? ImageFolder, galleryPrecision, progress);
     }
 
     /// <summary>
@@ -134,12 +136,14 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     /// or <see cref="GalleryPrecision.Half"/> / <see cref="GalleryPrecision.Int8"/> for half or about a quarter of the
     /// memory and faster search of a large gallery, ranking by the reduced-precision scores (and returning them).</param>
     /// <exception cref="ArgumentException">The embeddings do not have this model's width.</exception>
+    /// <param name="progress">Rows read so far (per batch, stage "gallery embeddings"): a gallery that
+    /// <c>EmbedGalleryImages</c> embeds lazily is embedded while it is read.</param>
     public GallerySearchEngine CreateSearchEngineFromEmbeddings(IDataView embeddedGallery,
         string imageIdColumnName = GallerySearchEngine.DefaultImageIdColumnName, string embeddingColumnName = "ImageEmbedding",
-        GalleryPrecision galleryPrecision = GalleryPrecision.Single)
+        GalleryPrecision galleryPrecision = GalleryPrecision.Single, IProgress<WorkProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(embeddedGallery);
-        return GallerySearchEngine.FromEmbeddings(this, embeddedGallery, imageIdColumnName, embeddingColumnName, galleryPrecision);
+        return GallerySearchEngine.FromEmbeddings(this, embeddedGallery, imageIdColumnName, embeddingColumnName, galleryPrecision, progress);
     }
 
     /// <summary>
@@ -151,7 +155,7 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     /// <param name="modelPath">The file this model was loaded from or saved to (its checksum keys the cache).</param>
     /// <param name="cacheFolder">Where the embeddings are kept (entries go under <c>gallery-embeddings/</c>).</param>
     /// <param name="galleryPrecision">How the engine stores the gallery embeddings (see
-    /// <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/>).</param>
+    /// <see cref="CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision, IProgress{WorkProgress}?)"/>).</param>
     /// <param name="progress">Progress (count and ETA) while images are embedded.</param>
     /// <param name="cancellationToken">Stops between batches; the batches done stay cached.</param>
     /// <exception cref="FileNotFoundException">No model file at <paramref name="modelPath"/>.</exception>

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Retrieval;
+using MLNet.ComposedRetrieval.Training;
 using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval;
@@ -9,7 +10,7 @@ namespace MLNet.ComposedRetrieval;
 /// <summary>
 /// Top-K composed retrieval over an embedded gallery: give a reference image and a modification text, get the
 /// gallery images that best match, best first, with their scores. Made by
-/// <see cref="ComposeImageTextTransformer.CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision)"/>
+/// <see cref="ComposeImageTextTransformer.CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision, IProgress{WorkProgress}?)"/>
 /// (an exact in-memory gallery) or <see cref="ComposeImageTextTransformer.CreateSearchEngine(IGalleryStore)"/> (any
 /// <see cref="IGalleryStore"/>: in memory, or PostgreSQL + pgvector; the interface's docs say which to pick when).
 /// </summary>
@@ -46,17 +47,17 @@ public sealed class GallerySearchEngine : IDisposable
     }
 
     internal static GallerySearchEngine Create(ComposeImageTextTransformer model, IDataView gallery, string imageIdColumnName,
-        string imageColumnName, string? imageFolder, GalleryPrecision precision)
+        string imageColumnName, string? imageFolder, GalleryPrecision precision, IProgress<WorkProgress>? progress = null)
     {
         const string embeddingColumn = "__GalleryEmbedding__";
         var embedder = new GalleryImageEmbeddingTransformer(model, embeddingColumn, imageColumnName, imageFolder);
-        return FromEmbeddings(model, embedder.Transform(gallery), imageIdColumnName, embeddingColumn, precision);
+        return FromEmbeddings(model, embedder.Transform(gallery), imageIdColumnName, embeddingColumn, precision, progress);
     }
 
     internal static GallerySearchEngine FromEmbeddings(ComposeImageTextTransformer model, IDataView embeddedGallery,
-        string imageIdColumnName, string embeddingColumnName, GalleryPrecision precision)
+        string imageIdColumnName, string embeddingColumnName, GalleryPrecision precision, IProgress<WorkProgress>? progress = null)
     {
-        var table = EmbeddingTable.Read(embeddedGallery, imageIdColumnName, embeddingColumnName);
+        var table = EmbeddingTable.Read(embeddedGallery, imageIdColumnName, embeddingColumnName, progress, model.BatchSize);
         if (table.Dimension != model.EmbeddingDimension)
             throw new ArgumentException(
                 $"The gallery embedding column '{embeddingColumnName}' has {table.Dimension} values per row; this model's " +
