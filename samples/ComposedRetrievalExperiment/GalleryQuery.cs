@@ -19,8 +19,8 @@ internal sealed class GalleryQuery(ExperimentOptions options, TextWriter console
         var imagePath = Path.GetFullPath(options.Image!);
         if (!File.Exists(imagePath)) throw new FileNotFoundException($"Query image '{imagePath}' does not exist.", imagePath);
         var gallery = GalleryFolder.Open(options.Gallery!, options.Split);
-        if (gallery.MissingImages.Count > 0)
-            console.WriteLine($"  {gallery.MissingImages.Count} ids of the split file have no image in the gallery folder (e.g. {gallery.MissingImages[0].ImageId}); searching the {gallery.Ids.Count} others.");
+        if (gallery.MissingImageIds.Count > 0)
+            console.WriteLine($"  {gallery.MissingImageIds.Count} ids of the split file have no image in the gallery folder (e.g. {gallery.MissingImageIds[0]}); searching the {gallery.Ids.Count} others.");
 
         using var model = ComposeImageTextTransformer.Load(new MLContext(seed: 0), modelPath);
         GallerySearchEngine engine;

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Reporting;
 using MLNet.ComposedRetrieval.Retrieval;
 using MLNet.ComposedRetrieval.Training;
-using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Experiment;
 
@@ -35,28 +35,32 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         console.WriteLine($"  {checkedQueries.Count} queries, gallery {gallery.Ids.Count} images; {report}");
 
         console.WriteLine($"Loading {modelPath} ...");
-        using var model = ComposeImageTextTransformer.Load(new MLContext(seed: 0), modelPath);
-        using var scope = NewDisposeScope();
-        var galleryEmbeddings = GalleryEmbeddings.Load(model, modelPath, gallery, options.CacheFolder, options.BatchSize, _progress,
-            Log, out _, cancellationToken);
-        var queryEmbeddings = ComposeQueries(model, checkedQueries, references, cancellationToken);
+        var mlContext = new MLContext(seed: 0);
+        using var model = mlContext.Model.LoadComposeImageText(modelPath);
+        // Embedded once (and cached on disk); each precision indexes the same rows.
+        var galleryEmbeddings = model.EmbedGalleryFolder(gallery, modelPath, options.CacheFolder, _progress, options.BatchSize, cancellationToken);
+        var excluded = checkedQueries.Select(q => GalleryFolder.IdOf(q.ReferenceImageId)).ToList();
 
         var (method, seed) = MethodOf(modelPath);
         var runs = new List<MethodRun>();
         var agreements = new List<(string Name, string Agreement)>();
-        IReadOnlyList<GalleryRanking>? float32Rankings = null;
+        float[][]? queryEmbeddings = null;
+        IDataView? embeddedQueries = null;
+        IReadOnlyList<IReadOnlyList<string>>? float32Rankings = null;
         // In the enum's order: float32 first, the reference the others are compared with.
         foreach (var precision in options.GalleryPrecisions.Order())
         {
-            using var index = new GalleryIndex(gallery.Ids, galleryEmbeddings, precision: precision);
-            var rankings = index.Search(queryEmbeddings, ExperimentRunner.Ks.Max(),
-                checkedQueries.Select(q => (string?)GalleryFolder.IdOf(q.ReferenceImageId)).ToList());
-            var targets = checkedQueries.Select(q => (IReadOnlyCollection<string>)q.TargetImageIds).ToList();
-            var recall = RecallAtK.Compute(rankings, targets, ExperimentRunner.Ks, index.Count, GalleryCoverage.Check(targets, index.Contains));
+            using var engine = model.CreateSearchEngineFromEmbeddings(galleryEmbeddings, galleryPrecision: precision);
+            queryEmbeddings ??= ComposeQueries(engine, checkedQueries, references, cancellationToken);
+            embeddedQueries ??= QueryRows(mlContext, checkedQueries, excluded, queryEmbeddings, model.EmbeddingDimension);
+            var recall = mlContext.Ranking.EvaluateRecallAtK(embeddedQueries, galleryEmbeddings, ks: ExperimentRunner.Ks, galleryPrecision: precision);
             // The default keeps the method's own name; other precisions (or several) name theirs.
             var label = options.GalleryPrecisions is [GalleryPrecision.Single] ? method : $"{method} ({PrecisionName(precision)} gallery)";
-            console.WriteLine($"{Path.GetFileName(modelPath)}, {PrecisionName(precision)} gallery ({index.StoredBytes / 1e6:F1} MB): {recall}");
-            runs.Add(MethodRun.FromEvaluation(label, seed, recall) with { ModelPath = modelPath });
+            console.WriteLine($"{Path.GetFileName(modelPath)}, {PrecisionName(precision)} gallery ({engine.Count} images): {recall}");
+            runs.Add(RunOf(label, seed, recall) with { ModelPath = modelPath });
+            if (options.GalleryPrecisions.Count == 1) continue;
+            var rankings = queryEmbeddings.Select((query, i) => (IReadOnlyList<string>)engine.Search(query, ExperimentRunner.Ks.Max(), excluded[i])
+                .Select(r => r.ImageId).ToList()).ToList();
             if (precision == GalleryPrecision.Single) float32Rankings = rankings;
             else if (float32Rankings is not null)
             {
@@ -76,7 +80,7 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
             .Set("gallery", gallery.Root)
             .Set("split", options.Split is null ? "none (every image of the folder)" : Path.GetFullPath(options.Split))
             .Set("images", report.ToString())
-            .Set("image encoder", $"{model.ImageEncoder}{(model.Model.Description.Layer4StrideOne ? ", layer4 stride 1" : "")}")
+            .Set("image encoder", $"{model.ImageEncoder}{(model.Layer4StrideOne ? ", layer4 stride 1" : "")}")
             .Set("text encoder", model.TextEncoder)
             .Set("embedding dimension", model.EmbeddingDimension)
             .Set("gallery precision", string.Join(", ", options.GalleryPrecisions.Select(PrecisionName)))
@@ -103,12 +107,21 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
     /// each reference top K found in the ranking's top K, mean and worst over the queries, and the share of queries
     /// with the same first image.
     /// </summary>
-    private static string Agreement(IReadOnlyList<GalleryRanking> rankings, IReadOnlyList<GalleryRanking> reference)
+    private static string Agreement(IReadOnlyList<IReadOnlyList<string>> rankings, IReadOnlyList<IReadOnlyList<string>> reference)
     {
-        var shares = rankings.Zip(reference, (r, f) => f.Count == 0 ? 1 : (double)r.Ids.Intersect(f.Ids).Count() / f.Count).ToList();
-        var sameFirst = rankings.Zip(reference).Count(p => p.First.Count > 0 && p.Second.Count > 0 && p.First.Ids[0] == p.Second.Ids[0]);
+        var shares = rankings.Zip(reference, (r, f) => f.Count == 0 ? 1 : (double)r.Intersect(f).Count() / f.Count).ToList();
+        var sameFirst = rankings.Zip(reference).Count(p => p.First.Count > 0 && p.Second.Count > 0 && p.First[0] == p.Second[0]);
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"top-{ExperimentRunner.Ks.Max()} overlap {100 * shares.Average():F1}% (worst {100 * shares.Min():F0}%), same top-1 {100.0 * sameFirst / rankings.Count:F1}%");
+    }
+
+    /// <summary>The report's run for an evaluation: recall in percent, as <c>100 * hits / queries</c> (so exactly the
+    /// figure the run command reports for the same hits).</summary>
+    private static MethodRun RunOf(string method, int? seed, RecallAtKMetrics recall)
+    {
+        var byK = new SortedDictionary<int, double>();
+        for (int i = 0; i < recall.Ks.Count; i++) byK[recall.Ks[i]] = 100.0 * Math.Round(recall.Recall[i] * recall.QueryCount) / recall.QueryCount;
+        return new MethodRun(method, seed, byK, recall.QueryCount, recall.GallerySize);
     }
 
     private static string PrecisionName(GalleryPrecision precision) => precision switch
@@ -202,24 +215,33 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         return null;
     }
 
-    /// <summary>Composed query embeddings [Q, D], <see cref="ExperimentOptions.BatchSize"/> at a time, with progress.</summary>
-    private Tensor ComposeQueries(ComposeImageTextTransformer model, IReadOnlyList<CompositionQuery> queries,
+    /// <summary>Composed query embeddings, <see cref="ExperimentOptions.BatchSize"/> at a time, with progress.</summary>
+    private float[][] ComposeQueries(GallerySearchEngine engine, IReadOnlyList<CompositionQuery> queries,
         IReadOnlyList<string> referencePaths, CancellationToken cancellationToken)
     {
-        var inference = model.Model;
-        int dimension = model.EmbeddingDimension;
-        var values = new float[queries.Count * dimension];
+        var embeddings = new List<float[]>(queries.Count);
         var clock = Stopwatch.StartNew();
-        foreach (var batch in BatchRanges.Of(queries.Count, options.BatchSize))
+        foreach (var batch in Enumerable.Range(0, queries.Count).Chunk(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (start, count) = batch.GetOffsetAndLength(queries.Count);
-            var images = Enumerable.Range(start, count).Select(i => inference.Prepare(ImageDecoder.Decode(referencePaths[i]))).ToList();
-            var texts = Enumerable.Range(start, count).Select(i => queries[i].ModificationText).ToList();
-            inference.ComposeQueries(images, texts, values.AsSpan(start * dimension, count * dimension));
-            _progress.Report(new WorkProgress("query embeddings", start + count, queries.Count, clock.Elapsed));
+            embeddings.AddRange(engine.EmbedQueries(batch.Select(i => referencePaths[i]).ToList(), batch.Select(i => queries[i].ModificationText).ToList()));
+            _progress.Report(new WorkProgress("query embeddings", embeddings.Count, queries.Count, clock.Elapsed));
         }
-        return tensor(values, [queries.Count, dimension]);
+        return embeddings.ToArray();
+    }
+
+    /// <summary>The embedded queries as rows for <c>EvaluateRecallAtK</c>: targets separated by ';', the reference's
+    /// gallery id excluded from each ranking.</summary>
+    private static IDataView QueryRows(MLContext mlContext, IReadOnlyList<CompositionQuery> queries, IReadOnlyList<string> referenceIds,
+        float[][] embeddings, int dimension)
+    {
+        var rows = queries.Select((q, i) => new EmbeddedQueryRow
+        {
+            ReferenceImageId = referenceIds[i], TargetImageIds = string.Join(';', q.TargetImageIds), QueryEmbedding = embeddings[i],
+        }).ToList();
+        var definition = SchemaDefinition.Create(typeof(EmbeddedQueryRow));
+        definition[nameof(EmbeddedQueryRow.QueryEmbedding)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
+        return mlContext.Data.LoadFromEnumerable(rows, definition);
     }
 
     /// <summary>The method and seed of a model the run command saved (<c>baseline-seed2.mlcr</c>); else the file name.</summary>

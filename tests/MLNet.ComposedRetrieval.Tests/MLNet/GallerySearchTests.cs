@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Retrieval;
 using MLNet.ComposedRetrieval.Tests.Data;
@@ -105,13 +106,29 @@ public sealed class GallerySearchTests(TrainedModelFixture fixture) : IDisposabl
         var secondReports = new List<WorkProgress>();
         using var second = fixture.Model.CreateSearchEngine(gallery, modelPath, cache, GalleryPrecision.Half, new SynchronousProgress(secondReports));
 
-        Assert.Equal(SyntheticRows.Task.Images.Count, firstReports[^1].Done);
-        Assert.Empty(secondReports);
+        int count = SyntheticRows.Task.Images.Count;
+        Assert.Equal(count, firstReports[^1].Done);
+        Assert.Equal(0, firstReports[0].Done);
+        Assert.StartsWith($"{count} of {count} to compute", firstReports[0].Message);
+        // Served from the cache: one report, that nothing is left to compute.
+        var cached = Assert.Single(secondReports);
+        Assert.Equal((count, count), (cached.Done, cached.Total));
+        Assert.StartsWith($"0 of {count} to compute", cached.Message);
         Assert.Equal(gallery.Ids, first.ImageIds);
         var query = SyntheticRows.Task.Queries[0];
         using var image = SyntheticRows.Image(query.Reference);
         var expected = Engine.Search(image, query.Text, k: 5);
         Assert.Equal(expected.Select(r => r.ImageId), first.Search(image, query.Text, k: 5).Select(r => r.ImageId));
+
+        // The cached embeddings as rows: in the folder's id order, and an engine over them answers like the folder's.
+        var rows = fixture.Model.EmbedGalleryFolder(gallery, modelPath, cache);
+        Assert.Equal(gallery.Ids, rows.GetColumn<string>(GallerySearchEngine.DefaultImageIdColumnName));
+        using var fromRows = fixture.Model.CreateSearchEngineFromEmbeddings(rows);
+        Assert.Equal(first.Search(image, query.Text, k: 5), fromRows.Search(image, query.Text, k: 5));
+        // Query embeddings from image paths decode the file as Search(path) does.
+        var path = gallery.PathOf(gallery.Ids[0]);
+        var byPath = first.EmbedQueries([path], [query.Text]);
+        Assert.Equal(first.Search(path, query.Text, k: 5), first.Search(byPath[0], k: 5));
         Assert.Equal(GalleryPrecision.Half, second.GalleryPrecision);
         Assert.Throws<FileNotFoundException>(() => fixture.Model.CreateSearchEngine(gallery, Path.Combine(folder.FullPath, "none.mlcr"), cache));
     }

@@ -72,6 +72,9 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     /// <summary>The text encoder the model uses.</summary>
     public TextEncoderArchitecture TextEncoder => Model.Description.TextEncoder;
 
+    /// <summary>Whether the ResNet's last stage keeps stride 1 (<see cref="ComposeImageTextEstimator.Options.Layer4StrideOne"/>).</summary>
+    public bool Layer4StrideOne => Model.Description.Layer4StrideOne;
+
     /// <summary>How the image encoder runs at inference here, and why: for a ResNet, batch norm folded and in oneDNN's
     /// tensor layout, or dense where the host check or <see cref="NativeFastPaths"/> rules that out.</summary>
     public string ImageEncoderExecution => Model.ImageBackboneExecution;
@@ -168,8 +171,44 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(cacheFolder);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model file '{modelPath}' does not exist.", modelPath);
         using var scope = NewDisposeScope();
-        var embeddings = GalleryEmbeddings.Load(this, modelPath, gallery, cacheFolder, BatchSize, progress, log: null, out _, cancellationToken);
+        var embeddings = GalleryEmbeddings.Load(this, modelPath, gallery, cacheFolder, BatchSize, progress, out _, cancellationToken);
         return GallerySearchEngine.FromIndex(this, new GalleryIndex(gallery.Ids, embeddings, precision: galleryPrecision));
+    }
+
+    /// <summary>
+    /// The embeddings of a <see cref="GalleryFolder"/>'s images as rows of <c>ImageId</c> (String) and
+    /// <c>ImageEmbedding</c> (a Single vector of <see cref="EmbeddingDimension"/>), in the folder's id order, cached on
+    /// disk like <see cref="CreateSearchEngine(GalleryFolder, string, string, GalleryPrecision, IProgress{WorkProgress}?, CancellationToken)"/>'s.
+    /// Embedded once, the rows serve <see cref="CreateSearchEngineFromEmbeddings"/> at any precision and
+    /// <c>mlContext.Ranking.EvaluateRecallAtK</c>.
+    /// </summary>
+    /// <param name="gallery">The gallery images.</param>
+    /// <param name="modelPath">The file this model was loaded from or saved to (its checksum keys the cache).</param>
+    /// <param name="cacheFolder">Where the embeddings are kept (entries go under <c>gallery-embeddings/</c>).</param>
+    /// <param name="progress">Progress (count and ETA) while images are embedded; the first report says how many are cached.</param>
+    /// <param name="batchSize">Images per network call; <see cref="BatchSize"/> by default.</param>
+    /// <param name="cancellationToken">Stops between batches; the batches done stay cached.</param>
+    /// <exception cref="FileNotFoundException">No model file at <paramref name="modelPath"/>.</exception>
+    public IDataView EmbedGalleryFolder(GalleryFolder gallery, string modelPath, string cacheFolder,
+        IProgress<WorkProgress>? progress = null, int? batchSize = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(gallery);
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        ArgumentException.ThrowIfNullOrEmpty(cacheFolder);
+        if (batchSize is int size) ArgumentOutOfRangeException.ThrowIfLessThan(size, 1, nameof(batchSize));
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model file '{modelPath}' does not exist.", modelPath);
+        float[] values;
+        using (NewDisposeScope())
+            values = GalleryEmbeddings.Load(this, modelPath, gallery, cacheFolder, batchSize ?? BatchSize, progress, out _, cancellationToken)
+                .data<float>().ToArray();
+        int dimension = EmbeddingDimension;
+        var rows = gallery.Ids.Select((id, i) => new GalleryEmbeddingRow
+        {
+            ImageId = id, ImageEmbedding = values.AsSpan(i * dimension, dimension).ToArray(),
+        }).ToList();
+        var definition = SchemaDefinition.Create(typeof(GalleryEmbeddingRow));
+        definition[nameof(GalleryEmbeddingRow.ImageEmbedding)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
+        return (_environment.Host as MLContext ?? new MLContext(seed: 0)).Data.LoadFromEnumerable(rows, definition);
     }
 
     /// <summary>

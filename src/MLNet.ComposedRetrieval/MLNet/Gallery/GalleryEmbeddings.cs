@@ -13,18 +13,19 @@ namespace MLNet.ComposedRetrieval;
 /// </summary>
 internal static class GalleryEmbeddings
 {
+    private const string Stage = "gallery embeddings";
+
     /// <summary>The embeddings [N, D] of <paramref name="gallery"/>'s images, in its id order, computing only those not cached.</summary>
     /// <param name="model">The loaded model.</param>
     /// <param name="modelPath">Its file (its checksum keys the cache).</param>
     /// <param name="gallery">The gallery.</param>
     /// <param name="cacheRoot">The cache folder (entries go under <c>gallery-embeddings/</c>).</param>
     /// <param name="batchSize">Images per network call.</param>
-    /// <param name="progress">Progress with an ETA while embedding.</param>
-    /// <param name="log">One line on what is cached.</param>
+    /// <param name="progress">Progress with an ETA while embedding; its first report says how many images are cached.</param>
     /// <param name="computed">How many images were embedded now (0 when every one was cached).</param>
     /// <param name="cancellationToken">Stops between batches; finished chunks stay cached.</param>
     public static Tensor Load(ComposeImageTextTransformer model, string modelPath, GalleryFolder gallery, string cacheRoot, int batchSize,
-        IProgress<WorkProgress>? progress, Action<string>? log, out int computed, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress, out int computed, CancellationToken cancellationToken = default)
     {
         int dimension = model.EmbeddingDimension;
         var key = $"gallery-embeddings;model-sha256={ModelFile.ReadChecksum(modelPath)};dimension={dimension}";
@@ -39,7 +40,8 @@ internal static class GalleryEmbeddings
             paths[entry] = file.FullName;
         }
         computed = cache.Missing(entries).Count;
-        log?.Invoke($"Gallery embeddings: {computed} of {entries.Count} to compute (cache {cache.Folder}).");
+        progress?.Report(new WorkProgress(Stage, entries.Count - computed, entries.Count, TimeSpan.Zero,
+            $"{computed} of {entries.Count} to compute (cache {cache.Folder})"));
         var inference = model.Model;
         cache.Fill(entries, batch =>
         {
@@ -47,7 +49,7 @@ internal static class GalleryEmbeddings
             var values = new float[images.Count * dimension];
             inference.EmbedImages(images, values);
             return tensor(values, [images.Count, dimension]);
-        }, batchSize, progress, "gallery embeddings", cancellationToken: cancellationToken);
+        }, batchSize, progress, Stage, cancellationToken: cancellationToken);
         return cache.Load(entries);
     }
 }

@@ -176,15 +176,40 @@ public sealed class GallerySearchEngine : IDisposable
         ArgumentNullException.ThrowIfNull(modificationTexts);
         if (referenceImages.Count != modificationTexts.Count)
             throw new ArgumentException($"{referenceImages.Count} reference images but {modificationTexts.Count} texts.", nameof(modificationTexts));
+        return ComposeEmbeddings(referenceImages.Select(image => RgbImage.FromMLImage(image ?? throw new ArgumentNullException(nameof(referenceImages)))).ToList(),
+            modificationTexts);
+    }
+
+    /// <summary>
+    /// The composed query embeddings of several (reference image file, text) pairs, computed in one network call: as
+    /// <see cref="EmbedQueries(IReadOnlyList{MLImage}, IReadOnlyList{string})"/>, the images decoded the way
+    /// <see cref="Search(string, string, int, string?)"/> decodes them.
+    /// </summary>
+    /// <param name="referenceImagePaths">The image files (relative paths are resolved against the model's image folder).</param>
+    /// <param name="modificationTexts">The requested changes, one per image.</param>
+    /// <returns>One embedding of <see cref="ComposeImageTextTransformer.EmbeddingDimension"/> values per pair, in order.</returns>
+    public float[][] EmbedQueries(IReadOnlyList<string> referenceImagePaths, IReadOnlyList<string> modificationTexts)
+    {
+        ArgumentNullException.ThrowIfNull(referenceImagePaths);
+        ArgumentNullException.ThrowIfNull(modificationTexts);
+        if (referenceImagePaths.Count != modificationTexts.Count)
+            throw new ArgumentException($"{referenceImagePaths.Count} reference images but {modificationTexts.Count} texts.", nameof(modificationTexts));
+        return ComposeEmbeddings(referenceImagePaths.Select(path => ImageDecoder.Decode(ResolvePath(
+            string.IsNullOrEmpty(path) ? throw new ArgumentException("A reference image path is empty.", nameof(referenceImagePaths)) : path))).ToList(),
+            modificationTexts);
+    }
+
+    private float[][] ComposeEmbeddings(IReadOnlyList<RgbImage> referenceImages, IReadOnlyList<string> modificationTexts)
+    {
         var model = _model.Model;
-        var images = referenceImages.Select(image => model.Prepare(RgbImage.FromMLImage(image ?? throw new ArgumentNullException(nameof(referenceImages))))).ToList();
+        var images = referenceImages.Select(model.Prepare).ToList();
         var texts = modificationTexts.Select(text => TextColumnReader.Normalize(text ?? throw new ArgumentNullException(nameof(modificationTexts)))).ToList();
         var values = new float[images.Count * model.EmbeddingDimension];
         model.ComposeQueries(images, texts, values);
         return values.Chunk(model.EmbeddingDimension).ToArray();
     }
 
-    /// <summary>The top <paramref name="k"/> gallery images for a query embedding from <see cref="EmbedQueries"/>: the
+    /// <summary>The top <paramref name="k"/> gallery images for a query embedding from <see cref="EmbedQueries(IReadOnlyList{MLImage}, IReadOnlyList{string})"/>: the
     /// second half of <see cref="Search(MLImage, string, int, string?)"/>.</summary>
     /// <param name="queryEmbedding">A composed query embedding of this engine's model.</param>
     /// <param name="k">How many images to return (fewer if the gallery is smaller).</param>

@@ -62,7 +62,7 @@ public static class GalleryStoreIngestion
         float[] values;
         using (var scope = TorchSharp.torch.NewDisposeScope())
         {
-            var embeddings = GalleryEmbeddings.Load(model, modelPath, gallery, cacheFolder, model.BatchSize, embedding, log: null, out _, cancellationToken);
+            var embeddings = GalleryEmbeddings.Load(model, modelPath, gallery, cacheFolder, model.BatchSize, embedding, out _, cancellationToken);
             values = embeddings.contiguous().data<float>().ToArray();
         }
         var width = model.EmbeddingDimension;
