@@ -16,6 +16,11 @@ public sealed class AblationStudy
     /// <summary>The family names, in order of first appearance.</summary>
     public IReadOnlyList<string> Families => Settings.Select(s => s.Family).Distinct().ToList();
 
+    /// <summary>The same study with each setting's method renamed by <paramref name="reportedName"/> (a study file may name
+    /// methods as the command line does, a report under its display name).</summary>
+    public AblationStudy WithMethodNames(Func<string, string> reportedName) =>
+        new(Settings.Select(s => s with { Method = reportedName(s.Method) }).ToList());
+
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">A line is malformed, or a family has no default or two.</exception>
     public static AblationStudy Load(string path)

@@ -7,7 +7,7 @@ internal static class AblationCommand
 {
     public static void Run(ExperimentOptions options, TextWriter console)
     {
-        var study = AblationStudy.Load(options.Study);
+        var study = AblationStudy.Load(options.Study).WithMethodNames(ExperimentReports.DisplayName);
         var results = study.LoadResults(options.RunsRoot);
         int ran = results.Count(r => r.Runs.Count > 0);
         console.WriteLine($"{study.Settings.Count} settings in {study.Families.Count} families; {ran} with runs under {options.RunsRoot}.");

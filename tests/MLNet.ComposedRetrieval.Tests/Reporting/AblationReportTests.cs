@@ -38,7 +38,7 @@ public class AblationReportTests
         Write(runs, "main", Run("uncertainty", 1, 27.2, 62.1), Run("uncertainty", 2, 27.0, 61.5), Run("baseline", 1, 30.1, 63.0), Run("baseline", 2, 30.9, 63.8));
         Write(runs, "gamma0-0.5", Run("uncertainty", 1, 29.0, 61.9), Run("uncertainty", 2, 29.4, 61.4));
         Write(runs, "plain", Run("baseline", 1, 30.5, 63.1));
-        var results = AblationStudy.Parse(Study.Split('\n'), "test").LoadResults(runs.FullPath);
+        var results = Load(runs);
 
         var markdown = AblationReport.Markdown(results);
 
@@ -48,8 +48,8 @@ public class AblationReportTests
         Assert.Contains("| +2.10 / -0.15 |", half);
         Assert.Contains("seed 1: +1.80 / -0.20; seed 2: +2.40 / -0.10", half);
         Assert.Contains("R@10: yes, higher; R@50: no, within 0.60", half);
-        Assert.Contains("| 2 | uncertainty | 0 | not run yet |", markdown);
-        Assert.Contains("| 1 (default) | uncertainty | 2 |", markdown);
+        Assert.Contains($"| 2 | {MethodNames.Uncertainty} | 0 | not run yet |", markdown);
+        Assert.Contains($"| 1 (default) | {MethodNames.Uncertainty} | 2 |", markdown);
         Assert.Contains("R@10: yes, higher", Row("| ∞ = baseline |"));
         Assert.Contains("needs 2 seeds each", Row("| plain |"));
         Assert.Contains("### linears", markdown);
@@ -60,12 +60,12 @@ public class AblationReportTests
     {
         using var runs = new TemporaryFolder();
         Write(runs, "main", Run("uncertainty", 1, 27.2, 62.1), Run("uncertainty", 2, 27.0, 61.5), Run("baseline", 1, 30.1, 63.0), Run("baseline", 2, 30.9, 63.8));
-        var results = AblationStudy.Parse(Study.Split('\n'), "test").LoadResults(runs.FullPath);
+        var results = Load(runs);
 
         var figure = AblationReport.Chart(results, 10)!;
         Assert.Equal(["gamma0", "linears"], figure.Panels.Select(p => p.Title));
         Assert.Equal(["0.5", "1 (default)", "2", "∞ = baseline"], figure.Panels[0].XCategories!);
-        var uncertainty = Assert.Single(figure.Panels[0].Series, s => s.Label == "uncertainty");
+        var uncertainty = Assert.Single(figure.Panels[0].Series, s => s.Label == MethodNames.Uncertainty);
         Assert.Equal([1.0], uncertainty.X);
         Assert.Equal(27.1, uncertainty.Y[0], 6);
         Assert.Equal((27.0, 27.2), uncertainty.Band![0]);
@@ -75,8 +75,8 @@ public class AblationReportTests
         Assert.Equal(0, written);
         using var bitmap = PngPixels.Decode(Path.Combine(runs.FullPath, "out", "ablations-r10.png"));
         Assert.Equal(32 + 2 * 380 + 20, bitmap.Width);
-        foreach (var method in new[] { "baseline", "uncertainty" })
-            Assert.True(PngPixels.Count(bitmap, c => PngPixels.Near(c, MethodColors.For(method, ["baseline", "uncertainty"]), 20)) > 30, method);
+        foreach (var method in new[] { MethodNames.Baseline, MethodNames.Uncertainty })
+            Assert.True(PngPixels.Count(bitmap, c => PngPixels.Near(c, MethodColors.For(method, [MethodNames.Baseline, MethodNames.Uncertainty]), 20)) > 30, method);
         Assert.True(File.Exists(Path.Combine(runs.FullPath, "out", "ablations.md")));
     }
 
@@ -87,8 +87,13 @@ public class AblationReportTests
         return path;
     }
 
+    /// <summary>The study as the ablations command reads it: methods named as on the command line, matched to the
+    /// reports' display names.</summary>
+    private static IReadOnlyList<AblationResult> Load(TemporaryFolder runs) =>
+        AblationStudy.Parse(Study.Split('\n'), "test").WithMethodNames(ExperimentReports.DisplayName).LoadResults(runs.FullPath);
+
     private static MethodRun Run(string method, int seed, double r10, double r50) =>
-        ReportFixtures.Trained(method, seed, epochs: 2, r10, r50, uncertainty: method != "baseline");
+        ReportFixtures.Trained(ExperimentReports.DisplayName(method), seed, epochs: 2, r10, r50, uncertainty: method != "baseline");
 
     private static void Write(TemporaryFolder root, string folder, params MethodRun[] runs)
     {
