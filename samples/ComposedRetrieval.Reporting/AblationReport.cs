@@ -6,15 +6,15 @@ namespace MLNet.ComposedRetrieval.Reporting;
 
 /// <summary>
 /// Writes an ablation study's results: one Markdown table per family (each setting against the family's default, with
-/// the verdict of <see cref="MethodComparison"/>: does the difference exceed the seed spread) and one chart per
-/// Recall@K with a panel per family (mean over seeds, bar from min to max), drawn by <see cref="ChartRenderer"/>
-/// like the main job's charts.
+/// the verdict of <see cref="MethodComparison"/>: does the difference exceed the seed spread) and one chart per family
+/// with a panel per compared Recall@K (mean over seeds, bar from min to max), drawn by <see cref="ChartRenderer"/> like
+/// the main job's charts.
 /// </summary>
 public static class AblationReport
 {
     private const string Row = "setting", Default = "default";
 
-    /// <summary>The cut-offs compared with the default and charted.</summary>
+    /// <summary>The cut-offs compared with the default and charted (the paper's tables report R@10 and R@50).</summary>
     public static readonly int[] ComparedKs = [10, 50];
 
     /// <summary>One "### family" section with its table per family, in study order.</summary>
@@ -33,40 +33,43 @@ public static class AblationReport
         return text.ToString();
     }
 
-    /// <summary>Validation Recall@<paramref name="k"/> per setting, one panel per family; null when nothing has run.</summary>
-    public static ChartFigure? Chart(IReadOnlyList<AblationResult> results, int k)
+    /// <summary>
+    /// One family's chart: a panel per compared K (validation Recall@K per setting: mean over seeds, bar from min to max),
+    /// a series per method; null while none of its settings has run.
+    /// </summary>
+    public static ChartFigure? Chart(IReadOnlyList<AblationResult> results, string family)
     {
-        if (results.All(r => r.Runs.Count == 0)) return null;
+        var settings = results.Where(r => r.Setting.Family == family).ToList();
+        if (settings.All(r => r.Runs.Count == 0)) return null;
         var methods = results.Select(r => r.Setting.Method).Distinct().ToList();
-        var panels = new List<ChartPanel>();
-        foreach (var family in results.GroupBy(r => r.Setting.Family))
+        var categories = settings.Select(Label).Distinct().ToList();
+        var panels = ComparedKs.Select(k =>
         {
-            var categories = family.Select(r => r.Setting.IsDefault ? r.Setting.Setting + " (default)" : r.Setting.Setting).Distinct().ToList();
             var series = new List<ChartSeries>();
-            foreach (var method in family.Where(r => r.Runs.Count > 0).GroupBy(r => r.Setting.Method))
+            foreach (var method in settings.Where(r => r.Runs.Count > 0).GroupBy(r => r.Setting.Method))
             {
-                var x = new List<double>();
-                var y = new List<double>();
-                var band = new List<(double, double)>();
-                foreach (var result in method)
+                var points = method.Select(r => (X: (double)categories.IndexOf(Label(r)),
+                        Values: r.Runs.Select(run => run.RecallAt(k)).Where(v => v is not null).Select(v => v!.Value).ToList()))
+                    .Where(p => p.Values.Count > 0).ToList();
+                series.Add(new ChartSeries(method.Key, MethodColors.For(method.Key, methods), points.Select(p => p.X).ToList(),
+                    points.Select(p => p.Values.Average()).ToList())
                 {
-                    var values = result.Runs.Select(run => run.RecallAt(k)).Where(v => v is not null).Select(v => v!.Value).ToList();
-                    if (values.Count == 0) continue;
-                    x.Add(categories.IndexOf(result.Setting.IsDefault ? result.Setting.Setting + " (default)" : result.Setting.Setting));
-                    y.Add(values.Average());
-                    band.Add((values.Min(), values.Max()));
-                }
-                series.Add(new ChartSeries(method.Key, MethodColors.For(method.Key, methods), x, y) { Band = band, BandAsBars = true });
+                    Band = points.Select(p => (p.Values.Min(), p.Values.Max())).ToList(),
+                    BandAsBars = true,
+                });
             }
-            panels.Add(new ChartPanel(family.Key, "setting", $"R@{k} (%)", series) { XCategories = categories });
-        }
-        return new ChartFigure($"Ablations: validation Recall@{k} per setting", panels)
+            return new ChartPanel($"Recall@{k}", family, $"val R@{k} (%)", series) { XCategories = categories };
+        }).ToList();
+        return new ChartFigure($"Ablation: {family}", panels)
         {
-            Note = "Dots: mean over seeds; bars: min to max over seeds. Settings not yet run are left empty.",
+            Note = "Dots: mean over seeds; bars: min to max over seeds. Settings not yet run have no dot.",
         };
     }
 
-    /// <summary>Writes ablations.md and ablations-r{K}.png for each compared K into <paramref name="folder"/>; returns the paths.</summary>
+    /// <summary>
+    /// Writes ablations.md and, per family with runs, ablation-&lt;family&gt;.png (<see cref="ChartFileName"/>) into
+    /// <paramref name="folder"/>; returns the paths.
+    /// </summary>
     public static IReadOnlyList<string> WriteAll(IReadOnlyList<AblationResult> results, string folder, string? heading = null)
     {
         Directory.CreateDirectory(folder);
@@ -74,20 +77,28 @@ public static class AblationReport
         var markdown = Path.Combine(folder, "ablations.md");
         AtomicFile.WriteAllText(markdown, (heading is null ? "" : $"# {heading}\n\n") + Markdown(results));
         written.Add(markdown);
-        foreach (var k in ComparedKs)
+        foreach (var family in results.Select(r => r.Setting.Family).Distinct())
         {
-            if (Chart(results, k) is not { } figure) continue;
-            var path = Path.Combine(folder, $"ablations-r{k}.png");
-            ChartRenderer.SavePng(figure, path, panelWidth: 380);
+            if (Chart(results, family) is not { } figure) continue;
+            var path = Path.Combine(folder, ChartFileName(family));
+            ChartRenderer.SavePng(figure, path, panelWidth: 420);
             written.Add(path);
         }
         return written;
     }
 
+    /// <summary>"ablation-" and the family's letters and digits, lower case, runs of others as one '-'.</summary>
+    public static string ChartFileName(string family) =>
+        "ablation-" + string.Join('-', new string(family.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : ' ').ToArray())
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)) + ".png";
+
+    private static string Label(AblationResult result) =>
+        result.Setting.IsDefault ? result.Setting.Setting + " (default)" : result.Setting.Setting;
+
     private static string TableRow(AblationResult result, AblationResult reference)
     {
         var setting = result.Setting;
-        var name = setting.IsDefault ? $"{setting.Setting} (default)" : setting.Setting;
+        var name = Label(result);
         if (result.Runs.Count == 0) return $"| {name} | {setting.Method} | 0 | not run yet | | | | | | |";
         var summary = MethodSummary.Summarise(result.Runs).Single();
         string Cell(int k) => summary.RecallAt(k) is { } recall ? ReportFormat.MeanStd(recall, summary.RunCount) : "-";

@@ -56,28 +56,31 @@ public class AblationReportTests
     }
 
     [Fact]
-    public void ChartsOnePanelPerFamilyWithTheMethodsColours()
+    public void ChartsEachFamilyWithAPanelPerKAndTheMethodsColours()
     {
         using var runs = new TemporaryFolder();
         Write(runs, "main", Run("uncertainty", 1, 27.2, 62.1), Run("uncertainty", 2, 27.0, 61.5), Run("baseline", 1, 30.1, 63.0), Run("baseline", 2, 30.9, 63.8));
         var results = Load(runs);
 
-        var figure = AblationReport.Chart(results, 10)!;
-        Assert.Equal(["gamma0", "linears"], figure.Panels.Select(p => p.Title));
+        var figure = AblationReport.Chart(results, "gamma0")!;
+        Assert.Equal(["Recall@10", "Recall@50"], figure.Panels.Select(p => p.Title));
         Assert.Equal(["0.5", "1 (default)", "2", "∞ = baseline"], figure.Panels[0].XCategories!);
         var uncertainty = Assert.Single(figure.Panels[0].Series, s => s.Label == MethodNames.Uncertainty);
         Assert.Equal([1.0], uncertainty.X);
         Assert.Equal(27.1, uncertainty.Y[0], 6);
         Assert.Equal((27.0, 27.2), uncertainty.Band![0]);
+        Assert.Equal([3.0], Assert.Single(figure.Panels[1].Series, s => s.Label == MethodNames.Baseline).X);
 
-        var written = CommandLine.Run(["ablations", "--study", WriteStudy(runs), "--runs", runs.FullPath, "--output", Path.Combine(runs.FullPath, "out")],
+        var code = CommandLine.Run(["ablations", "--study", WriteStudy(runs), "--runs", runs.FullPath, "--output", Path.Combine(runs.FullPath, "out")],
             TextWriter.Null, TextWriter.Null);
-        Assert.Equal(0, written);
-        using var bitmap = PngPixels.Decode(Path.Combine(runs.FullPath, "out", "ablations-r10.png"));
-        Assert.Equal(32 + 2 * 380 + 20, bitmap.Width);
+        Assert.Equal(0, code);
+        Assert.Equal("ablation-gamma0.png", AblationReport.ChartFileName("gamma0"));
+        using var bitmap = PngPixels.Decode(Path.Combine(runs.FullPath, "out", "ablation-gamma0.png"));
+        Assert.Equal(32 + 2 * 420 + 20, bitmap.Width);
         foreach (var method in new[] { MethodNames.Baseline, MethodNames.Uncertainty })
-            Assert.True(PngPixels.Count(bitmap, c => PngPixels.Near(c, MethodColors.For(method, [MethodNames.Baseline, MethodNames.Uncertainty]), 20)) > 30, method);
+            Assert.True(PngPixels.Count(bitmap, c => PngPixels.Near(c, MethodColors.For(method, [MethodNames.Uncertainty, MethodNames.Baseline]), 20)) > 30, method);
         Assert.True(File.Exists(Path.Combine(runs.FullPath, "out", "ablations.md")));
+        Assert.True(File.Exists(Path.Combine(runs.FullPath, "out", "ablation-linears.png")));
     }
 
     private static string WriteStudy(TemporaryFolder folder)
