@@ -37,9 +37,11 @@ internal static class CommandLine
             switch (options.Command)
             {
                 case "run":
-                    var outcome = new ExperimentRunner(options, output).Run(cancellationToken);
+                {
+                    using var outcome = new ExperimentRunner(options, output).Run(cancellationToken);
                     ExperimentReports.Write(options, outcome, output);
                     break;
+                }
                 case "evaluate":
                     new ModelEvaluation(options, output).Run(cancellationToken);
                     break;

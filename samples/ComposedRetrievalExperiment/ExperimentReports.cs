@@ -8,14 +8,14 @@ internal static class ExperimentReports
 {
     public static ExperimentReport Write(ExperimentOptions options, ExperimentOutcome outcome, TextWriter console)
     {
-        var dataset = outcome.Dataset;
+        var data = outcome.Data;
         var report = new ExperimentReport
         {
-            Title = $"Composed image retrieval on {dataset.Name}",
-            EvaluatedOn = $"val: {dataset.EvalQueries.Count} queries, gallery {dataset.GalleryImageIds.Count} images, reference excluded",
+            Title = $"Composed image retrieval on {data.Name}",
+            EvaluatedOn = $"val: {data.Queries.Count} queries, gallery {data.GalleryCount} images, reference excluded",
         };
         report.Set("data", Path.GetFullPath(options.Data))
-            .Set("train triplets", dataset.TrainTriplets.Count)
+            .Set("train triplets", data.TrainTripletCount)
             .Set("image encoder", $"ResNet-18 ImageNet (DnnImageFeaturizer ONNX), layer4 {(options.Layer4StrideOne ? "stride 1" : "stride 2")}, {(options.FineTuneImage ? "fine-tuned" : "frozen, cached features")}")
             .Set("text encoder", $"MiniLM-L6 mean-pooled, {(options.FineTuneText ? "fine-tuned at lr x 0.01" : "frozen, cached features")}")
             .Set("epochs", options.Epochs)
@@ -32,9 +32,17 @@ internal static class ExperimentReports
             .Set("torch threads", options.Threads)
             .Set("total time", outcome.Elapsed);
 
-        report.Runs.Add(MethodRun.FromEvaluation(MethodNames.ZeroShot, null, outcome.ZeroShot));
+        if (outcome.ZeroShot is { } zeroShot) report.Runs.Add(MethodRun.FromMetrics(MethodNames.ZeroShot, null, zeroShot));
         foreach (var run in outcome.Runs)
-            report.Runs.Add(MethodRun.FromTraining(DisplayName(run.Method), run.Seed, run.Training, run.Validation, run.TrainTime, run.ModelPath));
+        {
+            report.Runs.Add(MethodRun.FromMetrics(DisplayName(run.Method), run.Seed, run.Validation) with
+            {
+                History = run.Model.TrainingHistory.ToArray(),
+                BestEpoch = run.Model.Training?.BestEpoch,
+                TrainTime = run.TrainTime,
+                ModelPath = run.ModelPath,
+            });
+        }
 
         var files = ReportWriter.WriteAll(report, options.Output).ToList();
         var grid = WriteQueryGrid(options, outcome);
@@ -60,13 +68,26 @@ internal static class ExperimentReports
     {
         if (options.GridQueries <= 0 || outcome.Runs.Count == 0) return null;
         var firstSeed = outcome.Runs[0].Seed;
+        var data = outcome.Data;
         var rankings = outcome.Runs.Where(r => r.Seed == firstSeed)
-            .ToDictionary(r => DisplayName(r.Method), r => outcome.Rank(r.Network, 5));
-        var queries = outcome.Dataset.EvalQueries.Select(q => new GridQuery(q.ReferenceImageId, q.ModificationText, q.TargetImageIds)).ToList();
+            .ToDictionary(r => DisplayName(r.Method), r => Rank(r.Model, data, 5));
+        var queries = data.Queries.Select(q => new GridQuery(q.ReferenceImage, q.ModificationText, q.TargetImages)).ToList();
         var rows = QueryGridRow.Sample(queries, rankings, options.GridQueries, seed: 0);
         var path = Path.Combine(options.Output, "queries.png");
-        QueryGrid.SavePng(rows, rankings.Keys.ToList(), id => SKBitmap.Decode(outcome.Dataset.ResolveImage(id)), path,
+        QueryGrid.SavePng(rows, rankings.Keys.ToList(), SKBitmap.Decode, path,
             new QueryGridOptions { Title = $"Val queries, top 5 (seed {firstSeed}); green = a correct target" });
         return path;
+    }
+
+    /// <summary>The top <paramref name="k"/> of every val query (its reference excluded), through the model's public search engine.</summary>
+    private static IReadOnlyList<GalleryRanking> Rank(ComposeImageTextTransformer model, ExperimentData data, int k)
+    {
+        // The gallery view's image paths are its ids, as in the validation the model was picked by.
+        using var engine = model.CreateSearchEngine(data.Views.Gallery, imageIdColumnName: CompositionDataCatalog.GalleryImageColumnName,
+            imageColumnName: CompositionDataCatalog.GalleryImageColumnName);
+        var embeddings = engine.EmbedQueries(data.Queries.Select(q => q.ReferenceImage).ToList(), data.Queries.Select(q => q.ModificationText).ToList());
+        return embeddings.Select((embedding, i) => engine.Search(embedding, k, excludedImageId: data.Queries[i].ReferenceImage))
+            .Select(results => new GalleryRanking(results.Select(r => r.ImageId).ToList(), results.Select(r => r.Score).ToList()))
+            .ToList();
     }
 }

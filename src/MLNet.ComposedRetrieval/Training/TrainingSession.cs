@@ -12,8 +12,10 @@ namespace MLNet.ComposedRetrieval.Training;
 /// </summary>
 /// <remarks>
 /// Random state: <see cref="Train"/> seeds TorchSharp with the run's seed, then builds what the run trains. Encoders
-/// the session has not built yet are built after the seed (a single run: the estimator); when <see cref="PrepareInputs"/>
-/// ran first, frozen encoders are shared by every run and each run that fine-tunes gets fresh pretrained copies.
+/// the session has not built yet are built after the seed; the estimator calls <see cref="PrepareInputs"/> first (under
+/// the same seed), so the network's initialisation does not depend on what building the encoders drew. When
+/// <see cref="PrepareInputs"/> ran first, frozen encoders are shared by every run and each run that fine-tunes gets
+/// fresh pretrained copies.
 /// </remarks>
 internal sealed class TrainingSession : IDisposable
 {

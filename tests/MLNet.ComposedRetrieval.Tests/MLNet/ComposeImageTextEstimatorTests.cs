@@ -96,6 +96,16 @@ public class ComposeImageTextEstimatorTests(TrainedModelFixture fixture)
         Assert.Equal(2, model.TrainingHistory.Count);
         Assert.All(model.TrainingHistory, e => Assert.Equal([1, 10, 50], e.ValidationRecall.Keys.Order()));
         Assert.Contains(log, m => m.Contains("Kind=Warning") && m.Contains("CUDA is not available"));
+
+        // The kept epoch's validation recall, as its history recorded it, and the reference-alone line on the same queries.
+        var training = Assert.IsType<TrainingOutcome>(model.Training);
+        Assert.InRange(training.BestEpoch, 0, 1);
+        var kept = model.TrainingHistory[training.BestEpoch].ValidationRecall;
+        var validation = Assert.IsType<RecallAtKMetrics>(training.Validation);
+        Assert.Equal(8, validation.QueryCount);
+        foreach (var k in new[] { 1, 10, 50 }) Assert.Equal(kept[k], 100 * validation.RecallAt(k), 6);
+        var referenceOnly = Assert.IsType<RecallAtKMetrics>(training.ReferenceOnlyValidation);
+        Assert.Equal((8, validation.GallerySize), (referenceOnly.QueryCount, referenceOnly.GallerySize));
     }
 
     [Fact]

@@ -56,6 +56,36 @@ public class CompositionDataCatalogTests
     }
 
     [Fact]
+    public void ADatasetLoadsAsTheSeededSubsetOfTheReaderAndCanDropMissingImages()
+    {
+        using var images = new TemporaryFolder();
+        foreach (var name in new[] { "clogs_1", "clogs_2", "boots_4", "boots_5", "flats_6", "flats_7", "pumps_3" })
+            images.WriteFile($"womens_{name.Split('_')[0]}/img_womens_{name}.jpg");
+        var fixture = DataFixtures.Path("shoes");
+        var expected = ShoesReader.Load(fixture, new ShoesOptions { ImageRoot = images.FullPath }).Subset(1, 1, 1, seed: 0);
+        var options = new CompositionDatasetOptions { Format = "shoes", ImageFolder = images.FullPath, MaxTriplets = 1, MaxQueries = 1, MaxGallery = 1 };
+
+        var views = Ml.Data.LoadCompositionDataset(fixture, options);
+
+        Assert.Equal(expected.Name, views.Name);
+        var triplet = Assert.Single(Ml.Data.CreateEnumerable<Row>(views.Triplets, false));
+        Assert.Equal(expected.ResolveImage(expected.TrainTriplets[0].ReferenceImageId), triplet.ReferenceImage);
+        var query = Assert.Single(Ml.Data.CreateEnumerable<Row>(views.Queries, false));
+        Assert.Equal(expected.ResolveImage(expected.EvalQueries[0].ReferenceImageId), query.ReferenceImage);
+        Assert.Equal(expected.GalleryImageIds.Select(expected.ResolveImage), Ml.Data.CreateEnumerable<GalleryRow>(views.Gallery, false).Select(g => g.Image));
+
+        // A missing image fails by default, naming the advice given, and is dropped with its triplets when asked.
+        File.Delete(expected.ResolveImage(expected.TrainTriplets[0].TargetImageId));
+        options.MissingImagesAdvice = "Pass --drop.";
+        Assert.Contains("Pass --drop.", Assert.ThrowsAny<IOException>(() => Ml.Data.LoadCompositionDataset(fixture, options)).Message);
+        options.DropMissingImages = true;
+        var dropped = Ml.Data.LoadCompositionDataset(fixture, options);
+        Assert.Empty(Ml.Data.CreateEnumerable<Row>(dropped.Triplets, false));
+        Assert.Contains("Dropped 1 training triplets", dropped.ImageCheck);
+        Assert.Throws<ArgumentException>(() => Ml.Data.LoadCompositionDataset(fixture, new CompositionDatasetOptions { Format = "tiff" }));
+    }
+
+    [Fact]
     public void ShoesPartsAreTheReadersAndAMissingImageFailsThePartThatNeedsIt()
     {
         using var images = new TemporaryFolder();

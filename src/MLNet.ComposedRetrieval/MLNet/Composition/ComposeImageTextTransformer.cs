@@ -89,6 +89,10 @@ public sealed class ComposeImageTextTransformer : ITransformer, IDisposable
     /// <summary>What each training epoch did (loss terms, learning rate, validation recall).</summary>
     public IReadOnlyList<EpochRecord> TrainingHistory { get; }
 
+    /// <summary>The kept epoch and validation figures of the <see cref="ComposeImageTextEstimator.Fit"/> that made this
+    /// transformer; null for a loaded model.</summary>
+    public TrainingOutcome? Training { get; internal init; }
+
     /// <summary>True: the transformer can also run row by row (ML.NET's prediction engine).</summary>
     public bool IsRowToRowMapper => true;
 

@@ -69,13 +69,21 @@ internal sealed class CompositionTrainingRun
             Progress = new ChannelProgress(channel, o.Progress),
             Log = Log,
         });
+        // The encoders are built (and frozen features cached) before Train seeds the run, so the network's initialisation
+        // draws the same numbers whatever the encoders drew; seeding here too keeps randomly initialised encoders repeatable.
+        manual_seed(seed);
+        session.PrepareInputs(o.CancellationToken);
+        var referenceOnly = validation is null ? null : session.ZeroShotRecall(o.CancellationToken);
         var checkpoint = o.CheckpointFolder is null ? null : new TrainingCheckpoint(o.CheckpointFolder);
         var trained = session.Train(o.ToTrainerOptions(seed), checkpoint, o.CancellationToken);
         using (trained.Network)
         {
             Log($"Kept the weights of epoch {trained.Result.BestEpoch + 1} of {trained.Result.History.Count}.");
+            var outcome = new TrainingOutcome(trained.Result.BestEpoch,
+                trained.Validation is { } recall ? new RecallAtKMetrics(recall) : null,
+                referenceOnly is null ? null : new RecallAtKMetrics(referenceOnly));
             return InferenceModelAssembly.Assemble(_environment, trained.Network, trained.ImageBackbone, trained.TextEncoder,
-                trainingDescription, trained.Result.History, device, Settings());
+                trainingDescription, trained.Result.History, device, Settings(), outcome);
         }
     }
 

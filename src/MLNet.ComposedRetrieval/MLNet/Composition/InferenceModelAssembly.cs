@@ -23,10 +23,11 @@ internal static class InferenceModelAssembly
     /// <param name="history">The training history kept in the model file.</param>
     /// <param name="device">Where the model runs (CPU by default).</param>
     /// <param name="settings">Column names and batch size of the transformer (the estimator's defaults by default).</param>
+    /// <param name="training">The kept epoch and validation figures of the Fit that trained it, if any.</param>
     /// <exception cref="ArgumentException">The description's sizes are not the network's, or the encoders do not fit it.</exception>
     public static ComposeImageTextTransformer Assemble(ComponentEnvironment environment, ComposedRetrievalNetwork trained,
         ImageBackbone imageBackbone, TextEncoder textEncoder, ModelDescription description, IReadOnlyList<EpochRecord> history,
-        Device? device = null, TransformerSettings? settings = null)
+        Device? device = null, TransformerSettings? settings = null, TrainingOutcome? training = null)
     {
         ArgumentNullException.ThrowIfNull(trained);
         ArgumentNullException.ThrowIfNull(description);
@@ -61,6 +62,6 @@ internal static class InferenceModelAssembly
         }
         // The model keeps the network's inference form and a copy of its state dict (for Save), and disposes it.
         var model = new ComposedRetrievalModel(network, description, device ?? CPU);
-        return new ComposeImageTextTransformer(environment, model, settings ?? new TransformerSettings(), history);
+        return new ComposeImageTextTransformer(environment, model, settings ?? new TransformerSettings(), history) { Training = training };
     }
 }
