@@ -1,4 +1,3 @@
-using MLNet.ComposedRetrieval.Training;
 
 namespace MLNet.ComposedRetrieval.Experiment;
 

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using MLNet.ComposedRetrieval.Training;
+using MLNet.ComposedRetrieval;
 
 namespace FashionSearchWeb;
 

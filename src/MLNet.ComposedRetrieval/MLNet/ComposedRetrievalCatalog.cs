@@ -93,7 +93,7 @@ public static class ComposedRetrievalCatalog
     /// <param name="ks">The K values; 1, 10 and 50 by default.</param>
     /// <param name="targetIdSeparator">Separates ids in a String target column.</param>
     /// <param name="galleryPrecision">How the gallery is stored for the search, as in
-    /// <see cref="ComposeImageTextTransformer.CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision, IProgress{Training.WorkProgress}?)"/>: float32 by default; Half or Int8 measure the recall
+    /// <see cref="ComposeImageTextTransformer.CreateSearchEngine(IDataView, string, string, string?, GalleryPrecision, IProgress{WorkProgress}?)"/>: float32 by default; Half or Int8 measure the recall
     /// a search engine with that precision would have.</param>
     public static RecallAtKMetrics EvaluateRecallAtK(this RankingCatalog catalog, IDataView queries, IDataView gallery,
         string targetImageIdsColumnName = "TargetImageIds",

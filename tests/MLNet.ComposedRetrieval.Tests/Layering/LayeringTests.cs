@@ -34,7 +34,7 @@ public class LayeringTests
     /// </summary>
     private static readonly HashSet<Type> Contracts =
     [
-        typeof(EpochRecord), typeof(GalleryIngestProgress), typeof(GalleryItem), typeof(GalleryPrecision), typeof(GalleryRanking),
+        typeof(EpochRecord), typeof(WorkProgress), typeof(GalleryIngestProgress), typeof(GalleryItem), typeof(GalleryPrecision), typeof(GalleryRanking),
         typeof(GalleryStoreException), typeof(GalleryStoreFailure), typeof(GalleryStoreQuery), typeof(GalleryStoreRetryPolicy),
         typeof(IGalleryStore), typeof(NativeFastPaths), typeof(PgVectorStorage),
     ];

@@ -7,7 +7,7 @@ namespace MLNet.ComposedRetrieval;
 /// A gallery given as a folder of image files: every image file under it (subfolders included), its id the file name
 /// without extension, optionally restricted to the ids of a split file. Ids listed by the split without a file are
 /// reported in <see cref="MissingImageIds"/>, never dropped silently. Used with
-/// <see cref="ComposeImageTextTransformer.CreateSearchEngine(GalleryFolder, string, string, GalleryPrecision, IProgress{Training.WorkProgress}?, CancellationToken)"/>,
+/// <see cref="ComposeImageTextTransformer.CreateSearchEngine(GalleryFolder, string, string, GalleryPrecision, IProgress{WorkProgress}?, CancellationToken)"/>,
 /// which embeds such a gallery once per model and keeps the embeddings on disk.
 /// </summary>
 public sealed class GalleryFolder

@@ -1,4 +1,4 @@
-namespace MLNet.ComposedRetrieval.Training;
+namespace MLNet.ComposedRetrieval;
 
 /// <summary>Progress of a long piece of work (feature extraction, a training epoch), for a progress bar.</summary>
 /// <param name="Stage">What is running, e.g. "image features" or "epoch 3/8".</param>
