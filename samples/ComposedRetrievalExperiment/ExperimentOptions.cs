@@ -1,34 +1,36 @@
 using System.Globalization;
-using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Retrieval;
-using MLNet.ComposedRetrieval.Training;
 
 namespace MLNet.ComposedRetrieval.Experiment;
 
 /// <summary>Command-line settings of the experiment; <see cref="HelpText"/> lists them.</summary>
 internal sealed record ExperimentOptions
 {
+    /// <summary>The estimator's defaults: the run trains through it, so its defaults are the command line's.</summary>
+    private static readonly ComposeImageTextEstimator.Options Defaults = new();
+
     public string Command { get; init; } = "run";
     public string Data { get; init; } = DefaultDataFolder();
     /// <summary>Whether --data was given (evaluate takes queries from --queries or from an explicit --data).</summary>
     public bool DataGiven { get; init; }
-    public DatasetFormat Format { get; init; } = DatasetFormat.Auto;
+    public string Format { get; init; } = new CompositionDatasetOptions().Format;
     public string? ImageRoot { get; init; }
-    public FashionIqCategory Category { get; init; } = FashionIqCategory.Dress;
+    public string Category { get; init; } = new CompositionDatasetOptions().FashionIqCategory;
     public string Output { get; init; } = Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
     public string CacheFolder { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "MLNet.ComposedRetrieval", "features");
-    public int Epochs { get; init; } = TrainingDefaults.Epochs;
+    public int Epochs { get; init; } = Defaults.Epochs;
     public int? TripletsPerEpoch { get; init; } = 9000;
-    public int BatchSize { get; init; } = TrainingDefaults.BatchSize;
-    public double LearningRate { get; init; } = TrainingDefaults.LearningRate;
-    public double WarmupEpochs { get; init; } = TrainingDefaults.WarmupEpochs;
+    public int BatchSize { get; init; } = Defaults.BatchSize;
+    public double LearningRate { get; init; } = Defaults.LearningRate;
+    public double WarmupEpochs { get; init; } = Defaults.WarmupEpochs;
     /// <summary>Null: the default step (see <see cref="ResolvedDecayEpochs"/>); empty: no decay.</summary>
     public IReadOnlyList<int>? DecayEpochs { get; init; }
     /// <summary>The decay epochs in force, as the trainer resolves them.</summary>
-    public IReadOnlyList<int> ResolvedDecayEpochs => DecayEpochs ?? TrainingDefaults.DecayEpochs(Epochs, Math.Min(WarmupEpochs, Epochs));
-    public double Gamma0 { get; init; } = TrainingDefaults.Gamma0;
-    public double W1 { get; init; } = TrainingDefaults.W1;
-    public double W2 { get; init; } = TrainingDefaults.W2;
+    public IReadOnlyList<int> ResolvedDecayEpochs =>
+        new ComposeImageTextEstimator.Options { Epochs = Epochs, WarmupEpochs = WarmupEpochs, LearningRateDecayEpochs = DecayEpochs?.ToArray() }.ResolvedLearningRateDecayEpochs;
+    public double Gamma0 { get; init; } = Defaults.UncertaintyWeightDecayRate;
+    public double W1 { get; init; } = Defaults.MultiplicativeNoiseScale;
+    public double W2 { get; init; } = Defaults.AdditiveNoiseScale;
     public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3];
     public IReadOnlyList<string> Methods { get; init; } = ["baseline", "uncertainty"];
     public string Backbone { get; init; } = "resnet18";
@@ -176,9 +178,9 @@ internal sealed record ExperimentOptions
             {
                 "--help" or "-h" => options with { Command = "help" },
                 "--data" => options with { Data = Value(), DataGiven = true },
-                "--format" => options with { Format = Enum.Parse<DatasetFormat>(Value(), ignoreCase: true) },
+                "--format" => options with { Format = Value() },
                 "--image-root" => options with { ImageRoot = Value() },
-                "--category" => options with { Category = Enum.Parse<FashionIqCategory>(Value(), ignoreCase: true) },
+                "--category" => options with { Category = Value() },
                 "--drop-missing-images" => options with { DropMissingImages = true },
                 "--max-train-triplets" => options with { MaxTrainTriplets = Int(Value(), name) },
                 "--max-queries" => options with { MaxQueries = Int(Value(), name) },

@@ -74,7 +74,7 @@ internal sealed class ExperimentRunner(ExperimentOptions options, TextWriter con
         console.WriteLine($"Loading {options.Data} ...");
         var views = _mlContext.Data.LoadCompositionDataset(options.Data, new CompositionDatasetOptions
         {
-            Format = options.Format.ToString(), FashionIqCategory = options.Category.ToString(), ImageFolder = options.ImageRoot,
+            Format = options.Format, FashionIqCategory = options.Category, ImageFolder = options.ImageRoot,
             MaxTriplets = options.MaxTrainTriplets, MaxQueries = options.MaxQueries, MaxGallery = options.MaxGallery, Seed = 0,
             DropMissingImages = options.DropMissingImages, MissingImagesAdvice = CommandLine.MissingImagesRemedy,
         });

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Reporting;
 using MLNet.ComposedRetrieval.Retrieval;
 using MLNet.ComposedRetrieval.Training;
@@ -17,6 +16,10 @@ namespace MLNet.ComposedRetrieval.Experiment;
 /// </summary>
 internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWriter console)
 {
+    /// <summary>How the loaders and <c>EvaluateRecallAtK</c> separate a query's targets.</summary>
+    private const char TargetSeparator = ';';
+
+
     private readonly ConsoleProgress _progress = new(console);
 
     public ExperimentReport Run(CancellationToken cancellationToken = default)
@@ -26,20 +29,20 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         // Everything cheap is checked before the model is loaded and the gallery embedded (minutes on a large gallery).
         var modelPath = ExistingModel(options.Model!);
         var gallery = GalleryFolder.Open(options.Gallery!, options.Split);
-        var (source, allQueries, resolveReference) = LoadQueries();
+        var mlContext = new MLContext(seed: 0);
+        var (source, allQueries) = LoadQueries(mlContext);
         if (allQueries.Count == 0) throw new InvalidDataException($"{source} holds no queries: nothing to evaluate.");
-        // The same seeded sampler as the run's --max-queries; the figures then describe the sample only.
-        var queries = CompositionDataset.Sample(allQueries, options.MaxQueries, new Random(0));
+        // A seeded sample: the figures then describe the sample only.
+        var queries = Sample(allQueries, options.MaxQueries);
         if (queries.Count < allQueries.Count) console.WriteLine($"  sampled {queries.Count} of {allQueries.Count} queries (--max-queries)");
-        var (checkedQueries, references, report) = Resolve(queries, gallery, resolveReference);
+        var (checkedQueries, references, report) = Resolve(queries, gallery);
         console.WriteLine($"  {checkedQueries.Count} queries, gallery {gallery.Ids.Count} images; {report}");
 
         console.WriteLine($"Loading {modelPath} ...");
-        var mlContext = new MLContext(seed: 0);
         using var model = mlContext.Model.LoadComposeImageText(modelPath);
         // Embedded once (and cached on disk); each precision indexes the same rows.
         var galleryEmbeddings = model.EmbedGalleryFolder(gallery, modelPath, options.CacheFolder, _progress, options.BatchSize, cancellationToken);
-        var excluded = checkedQueries.Select(q => GalleryFolder.IdOf(q.ReferenceImageId)).ToList();
+        var excluded = checkedQueries.Select(q => GalleryFolder.IdOf(q.Reference)).ToList();
 
         var (method, seed) = MethodOf(modelPath);
         var runs = new List<MethodRun>();
@@ -79,7 +82,7 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
             .Set("queries", source)
             .Set("gallery", gallery.Root)
             .Set("split", options.Split is null ? "none (every image of the folder)" : Path.GetFullPath(options.Split))
-            .Set("images", report.ToString())
+            .Set("images", report)
             .Set("image encoder", $"{model.ImageEncoder}{(model.Layer4StrideOne ? ", layer4 stride 1" : "")}")
             .Set("text encoder", model.TextEncoder)
             .Set("embedding dimension", model.EmbeddingDimension)
@@ -131,92 +134,93 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         _ => "float32",
     };
 
-    /// <summary>The queries, where they come from, and how a dataset resolves a reference image it names (null for a query file).</summary>
-    private (string Source, IReadOnlyList<CompositionQuery> Queries, Func<string, string>? Resolve) LoadQueries()
+    /// <summary>The queries and where they come from, read by the library's loaders with image paths resolved but not
+    /// checked: a reference is looked up in the gallery folder first, so it need not be where the annotations put it.</summary>
+    private (string Source, IReadOnlyList<EvaluationQuery> Queries) LoadQueries(MLContext mlContext)
     {
+        IDataView rows;
+        string source;
         if (options.Queries is { } file)
         {
             console.WriteLine($"Loading {file} ...");
-            return (Path.GetFullPath(file), TripletTsvReader.ReadQueries(file), null);
+            rows = mlContext.Data.LoadCompositionQueries(file, options.ImageRoot, checkImages: false);
+            source = Path.GetFullPath(file);
         }
-        console.WriteLine($"Loading {options.Data} ...");
-        var dataset = CompositionDatasets.Load(options.Data, options.Format, options.ImageRoot, options.Category);
-        return ($"{dataset.Name} evaluation queries", dataset.EvalQueries, dataset.ResolveImage);
+        else
+        {
+            console.WriteLine($"Loading {options.Data} ...");
+            var dataset = mlContext.Data.LoadCompositionDataset(options.Data, new CompositionDatasetOptions
+            {
+                Format = options.Format, FashionIqCategory = options.Category, ImageFolder = options.ImageRoot, CheckImages = false,
+            });
+            rows = dataset.Queries;
+            source = $"{dataset.Name} evaluation queries";
+        }
+        var queries = mlContext.Data.CreateEnumerable<QueryRow>(rows, reuseRowObject: false)
+            .Select(r => new EvaluationQuery(r.ReferenceImage, r.ModificationText, r.TargetImage.Split(TargetSeparator)))
+            .ToList();
+        return (source, queries);
+    }
+
+    /// <summary>A seeded sample of <paramref name="count"/> queries in file order (all of them when null).</summary>
+    private static IReadOnlyList<EvaluationQuery> Sample(IReadOnlyList<EvaluationQuery> queries, int? count)
+    {
+        if (count is not int n || n >= queries.Count) return queries;
+        var order = Enumerable.Range(0, queries.Count).ToArray();
+        new Random(0).Shuffle(order);
+        return order.Take(n).Order().Select(i => queries[i]).ToList();
     }
 
     /// <summary>
-    /// Maps image names to gallery ids and finds every reference image file (in the gallery folder, under --image-root,
-    /// or where the dataset puts it). Missing references, targets outside the gallery and split ids without a file are
-    /// reported; they fail the command unless --drop-missing-images, which drops what needs them and says how much.
+    /// Maps every image to its gallery id and finds every reference image file (in the gallery folder, else where the
+    /// loader put it). Missing references, targets outside the gallery and split ids without a file are reported; they
+    /// fail the command unless --drop-missing-images, which drops what needs them and says how much.
     /// </summary>
-    private (IReadOnlyList<CompositionQuery> Queries, IReadOnlyList<string> ReferencePaths, MissingImagesReport Report) Resolve(
-        IReadOnlyList<CompositionQuery> queries, GalleryFolder gallery, Func<string, string>? resolveReference)
+    private (IReadOnlyList<EvaluationQuery> Queries, IReadOnlyList<string> ReferencePaths, string Report) Resolve(
+        IReadOnlyList<EvaluationQuery> queries, GalleryFolder gallery)
     {
-        var missing = new List<MissingImage>(gallery.MissingImages);
-        var missingIds = gallery.MissingImages.Select(m => m.ImageId).ToHashSet(StringComparer.Ordinal);
-        void Missing(string name, string path, string reason)
-        {
-            if (missingIds.Add(name)) missing.Add(new MissingImage(name, path, reason));
-        }
+        var missing = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var id in gallery.MissingImageIds) missing.TryAdd(id, $"{Path.Combine(gallery.Root, id + ".*")} (missing, listed by the split file)");
 
-        var kept = new List<CompositionQuery>();
+        var kept = new List<EvaluationQuery>();
         var referencePaths = new List<string>();
         int droppedQueries = 0, droppedTargets = 0;
         var checkedImages = new HashSet<string>(gallery.Ids, StringComparer.Ordinal);
         foreach (var query in queries)
         {
-            checkedImages.Add(GalleryFolder.IdOf(query.ReferenceImageId));
-            var reference = FindReference(query.ReferenceImageId, gallery, resolveReference, out var tried);
-            if (reference is null) Missing(query.ReferenceImageId, tried, "missing");
+            var referenceId = GalleryFolder.IdOf(query.Reference);
+            checkedImages.Add(referenceId);
+            var reference = gallery.TryFindFile(referenceId, out var inGallery) ? inGallery : File.Exists(query.Reference) ? query.Reference : null;
+            if (reference is null) missing.TryAdd(referenceId, $"{query.Reference} (missing)");
             var targets = new List<string>();
-            foreach (var target in query.TargetImageIds)
+            foreach (var target in query.Targets)
             {
                 var id = GalleryFolder.IdOf(target);
                 checkedImages.Add(id);
                 if (gallery.Contains(id)) targets.Add(id);
-                else Missing(target, Path.Combine(gallery.Root, id + ".*"),
-                    gallery.TryFindFile(id, out _) ? "not in the gallery (outside the split)" : "not in the gallery");
+                else missing.TryAdd(id, $"{Path.Combine(gallery.Root, id + ".*")} ({(gallery.TryFindFile(id, out _) ? "not in the gallery (outside the split)" : "not in the gallery")})");
             }
             if (reference is null || targets.Count == 0)
             {
                 droppedQueries++;
                 continue;
             }
-            droppedTargets += query.TargetImageIds.Count - targets.Count;
-            kept.Add(new CompositionQuery(query.ReferenceImageId, query.ModificationText, targets));
+            droppedTargets += query.Targets.Count - targets.Count;
+            kept.Add(query with { Targets = targets });
             referencePaths.Add(reference);
         }
 
-        var report = new MissingImagesReport($"{queries.Count} queries on {gallery.Root}", gallery.Locator, checkedImages.Count, missing);
-        if (!report.HasMissing) return (kept, referencePaths, report);
-        if (!options.DropMissingImages) throw new MissingImagesException(report, CommandLine.MissingImagesRemedy);
-        report = new MissingImagesReport(report.DatasetName, report.Images, report.CheckedImageCount, missing)
-        {
-            DroppedQueries = droppedQueries, DroppedQueryTargets = droppedTargets, DroppedGalleryImages = gallery.MissingImages.Count,
-        };
-        if (kept.Count == 0) throw new MissingImagesException(report, "Every query needs a missing image: nothing is left to evaluate.");
-        return (kept, referencePaths, report);
-    }
-
-    private string? FindReference(string name, GalleryFolder gallery, Func<string, string>? resolveReference, out string tried)
-    {
-        tried = Path.Combine(gallery.Root, GalleryFolder.IdOf(name) + ".*");
-        if (gallery.TryFindFile(GalleryFolder.IdOf(name), out var path)) return path;
-        if (options.ImageRoot is { } root && Path.Combine(Path.GetFullPath(root), name) is var underRoot)
-        {
-            tried = underRoot;
-            if (File.Exists(underRoot)) return underRoot;
-        }
-        if (resolveReference is not null)
-        {
-            tried = resolveReference(name);
-            if (File.Exists(tried)) return tried;
-        }
-        return null;
+        if (missing.Count == 0) return (kept, referencePaths, $"all {checkedImages.Count} images found (gallery {gallery.Root})");
+        var report = $"{missing.Count} of {checkedImages.Count} images are missing or outside the gallery {gallery.Root}; for example " +
+                     string.Join(", ", missing.Values.Take(5)) + ".";
+        if (!options.DropMissingImages) throw new IOException($"{report} {CommandLine.MissingImagesRemedy}");
+        if (kept.Count == 0) throw new IOException($"{report} Every query needs a missing image: nothing is left to evaluate.");
+        return (kept, referencePaths,
+            $"{report} Dropped {droppedQueries} queries, {droppedTargets} query targets and {gallery.MissingImageIds.Count} gallery images.");
     }
 
     /// <summary>Composed query embeddings, <see cref="ExperimentOptions.BatchSize"/> at a time, with progress.</summary>
-    private float[][] ComposeQueries(GallerySearchEngine engine, IReadOnlyList<CompositionQuery> queries,
+    private float[][] ComposeQueries(GallerySearchEngine engine, IReadOnlyList<EvaluationQuery> queries,
         IReadOnlyList<string> referencePaths, CancellationToken cancellationToken)
     {
         var embeddings = new List<float[]>(queries.Count);
@@ -224,7 +228,7 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         foreach (var batch in Enumerable.Range(0, queries.Count).Chunk(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            embeddings.AddRange(engine.EmbedQueries(batch.Select(i => referencePaths[i]).ToList(), batch.Select(i => queries[i].ModificationText).ToList()));
+            embeddings.AddRange(engine.EmbedQueries(batch.Select(i => referencePaths[i]).ToList(), batch.Select(i => queries[i].Text).ToList()));
             _progress.Report(new WorkProgress("query embeddings", embeddings.Count, queries.Count, clock.Elapsed));
         }
         return embeddings.ToArray();
@@ -232,12 +236,12 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
 
     /// <summary>The embedded queries as rows for <c>EvaluateRecallAtK</c>: targets separated by ';', the reference's
     /// gallery id excluded from each ranking.</summary>
-    private static IDataView QueryRows(MLContext mlContext, IReadOnlyList<CompositionQuery> queries, IReadOnlyList<string> referenceIds,
+    private static IDataView QueryRows(MLContext mlContext, IReadOnlyList<EvaluationQuery> queries, IReadOnlyList<string> referenceIds,
         float[][] embeddings, int dimension)
     {
         var rows = queries.Select((q, i) => new EmbeddedQueryRow
         {
-            ReferenceImageId = referenceIds[i], TargetImageIds = string.Join(';', q.TargetImageIds), QueryEmbedding = embeddings[i],
+            ReferenceImageId = referenceIds[i], TargetImageIds = string.Join(TargetSeparator, q.Targets), QueryEmbedding = embeddings[i],
         }).ToList();
         var definition = SchemaDefinition.Create(typeof(EmbeddedQueryRow));
         definition[nameof(EmbeddedQueryRow.QueryEmbedding)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
@@ -256,4 +260,15 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
 
     [GeneratedRegex(@"^(baseline|uncertainty|uncertainty-rescaled)-seed(\d+)$")]
     private static partial Regex RunModelName();
+
+    /// <summary>A query as the loaders give it: reference image path, text and target image paths (gallery ids once resolved).</summary>
+    private sealed record EvaluationQuery(string Reference, string Text, IReadOnlyList<string> Targets);
+
+    /// <summary>A row of the loaders' query view.</summary>
+    private sealed class QueryRow
+    {
+        public string ReferenceImage { get; set; } = "";
+        public string ModificationText { get; set; } = "";
+        public string TargetImage { get; set; } = "";
+    }
 }

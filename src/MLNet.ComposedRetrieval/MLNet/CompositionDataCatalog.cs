@@ -40,12 +40,14 @@ public static class CompositionDataCatalog
     /// <param name="catalog">mlContext.Data.</param>
     /// <param name="path">The TSV file.</param>
     /// <param name="imageFolder">The folder image names are relative to; by default the file's folder.</param>
-    public static IDataView LoadCompositionQueries(this DataOperationsCatalog catalog, string path, string? imageFolder = null)
+    /// <param name="checkImages">Check that every image file exists (the default); false to resolve the paths only, for
+    /// images looked up elsewhere (for example in a <see cref="GalleryFolder"/>).</param>
+    public static IDataView LoadCompositionQueries(this DataOperationsCatalog catalog, string path, string? imageFolder = null, bool checkImages = true)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var queries = TripletTsvReader.ReadQueries(path);
         var targets = queries.SelectMany(q => q.TargetImageIds).Distinct(StringComparer.Ordinal).ToList();
-        return Load(catalog, new CompositionDataset(path, [], queries, targets, Locator(path, imageFolder)), CompositionDataPart.Queries);
+        return Load(catalog, new CompositionDataset(path, [], queries, targets, Locator(path, imageFolder)), CompositionDataPart.Queries, checkImages);
     }
 
     /// <summary>
@@ -80,10 +82,16 @@ public static class CompositionDataCatalog
         var dataset = CompositionDatasets.Load(folder, format, options.ImageFolder, category, options.Seed);
         if (options.MaxTriplets is not null || options.MaxQueries is not null || options.MaxGallery is not null)
             dataset = dataset.Subset(options.MaxTriplets, options.MaxQueries, options.MaxGallery, options.Seed);
-        dataset = dataset.EnsureImages(options.DropMissingImages ? MissingImagePolicy.Drop : MissingImagePolicy.Fail, out var report,
-            remedy: options.MissingImagesAdvice);
-        return new CompositionDatasetViews(dataset.Name, Load(catalog, dataset, CompositionDataPart.Triplets),
-            Load(catalog, dataset, CompositionDataPart.Queries), Load(catalog, dataset, CompositionDataPart.Gallery), report.ToString());
+        var imageCheck = $"{dataset.Name}: image files not checked.";
+        if (options.CheckImages)
+        {
+            dataset = dataset.EnsureImages(options.DropMissingImages ? MissingImagePolicy.Drop : MissingImagePolicy.Fail, out var report,
+                remedy: options.MissingImagesAdvice);
+            imageCheck = report.ToString();
+        }
+        return new CompositionDatasetViews(dataset.Name, Load(catalog, dataset, CompositionDataPart.Triplets, options.CheckImages),
+            Load(catalog, dataset, CompositionDataPart.Queries, options.CheckImages),
+            Load(catalog, dataset, CompositionDataPart.Gallery, options.CheckImages), imageCheck);
     }
 
     /// <summary>Reads FashionIQ (<c>captions/cap.{category}.{split}.json</c>, <c>image_splits/</c>): training triplets
@@ -125,8 +133,8 @@ public static class CompositionDataCatalog
     private static ImageLocator Locator(string annotationFile, string? imageFolder) =>
         new(Path.GetFullPath(imageFolder ?? Path.GetDirectoryName(Path.GetFullPath(annotationFile)) ?? "."));
 
-    /// <summary>The part asked for, as rows of full image paths, after checking the part's image files.</summary>
-    private static IDataView Load(DataOperationsCatalog catalog, CompositionDataset dataset, CompositionDataPart part)
+    /// <summary>The part asked for, as rows of full image paths, after checking the part's image files (unless told not to).</summary>
+    private static IDataView Load(DataOperationsCatalog catalog, CompositionDataset dataset, CompositionDataPart part, bool checkImages = true)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var only = part switch
@@ -137,7 +145,7 @@ public static class CompositionDataCatalog
             CompositionDataPart.Gallery => new CompositionDataset(dataset.Name, [], [], dataset.GalleryImageIds, dataset.Images),
             _ => throw new ArgumentOutOfRangeException(nameof(part), part, "Unknown dataset part."),
         };
-        only.EnsureImages(MissingImagePolicy.Fail, out _);
+        if (checkImages) only.EnsureImages(MissingImagePolicy.Fail, out _);
         string Full(string id) => Path.GetFullPath(only.ResolveImage(id));
         return part switch
         {

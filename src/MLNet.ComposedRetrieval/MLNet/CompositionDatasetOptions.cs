@@ -34,6 +34,11 @@ public sealed class CompositionDatasetOptions
     /// <see cref="IOException"/> naming them.</summary>
     public bool DropMissingImages;
 
+    /// <summary>Check the image files (the default). False: no file is checked and nothing is dropped; the columns hold
+    /// the paths where the layout puts the images, for callers that look images up elsewhere (for example in a
+    /// <see cref="GalleryFolder"/>).</summary>
+    public bool CheckImages = true;
+
     /// <summary>Replaces the advice at the end of the missing-images error (a command line names its flag); null for the default.</summary>
     public string? MissingImagesAdvice;
 }

@@ -114,13 +114,14 @@ public sealed class EvaluateAndQueryCommandTests : IDisposable
     {
         var queries = Path.Combine(_folder.FullPath, "one-missing.tsv");
         File.WriteAllLines(queries, [.. File.ReadAllLines(_queries), "0.png\tmake it blue\tnot-there.jpg"]);
-        var error = Assert.Throws<MissingImagesException>(() => Evaluate("missing", "--queries", queries));
+        var error = Assert.Throws<IOException>(() => Evaluate("missing", "--queries", queries));
         Assert.Contains("1 of", error.Message);
         Assert.Contains("not-there", error.Message);
+        Assert.Contains("--drop-missing-images", error.Message);
 
         var (report, console) = Evaluate("dropped", "--queries", queries, "--drop-missing-images");
         Assert.Equal(SyntheticRows.Task.Queries.Count, report.Runs[0].QueryCount);
-        Assert.Contains("Dropped 0 training triplets, 1 queries", console);
+        Assert.Contains("Dropped 1 queries, 0 query targets", console);
     }
 
     [Fact]
@@ -161,7 +162,7 @@ public sealed class EvaluateAndQueryCommandTests : IDisposable
         var evaluate = ExperimentOptions.Parse(["evaluate", "--model", "m.mlcr", "--data", "d", "--format", "fashioniq", "--category", "shirt",
             "--gallery", "g", "--split", "s.json", "--image-root", "r"]);
         Assert.Equal(("evaluate", "m.mlcr", "g", "s.json", "r"), (evaluate.Command, evaluate.Model, evaluate.Gallery, evaluate.Split, evaluate.ImageRoot));
-        Assert.Equal((DatasetFormat.FashionIq, FashionIqCategory.Shirt, true), (evaluate.Format, evaluate.Category, evaluate.DataGiven));
+        Assert.Equal(("fashioniq", "shirt", true), (evaluate.Format, evaluate.Category, evaluate.DataGiven));
         Assert.Contains("not both", Assert.Throws<ArgumentException>(() =>
             ExperimentOptions.Parse(["evaluate", "--model", "m", "--gallery", "g", "--queries", "q", "--data", "d"])).Message);
 

@@ -52,6 +52,10 @@ public class CompositionDataCatalogTests
         var missingImage = Assert.ThrowsAny<IOException>(() => Ml.Data.LoadCompositionTriplets(tsv));
         Assert.Contains("gone.jpg", missingImage.Message);
         Assert.ThrowsAny<IOException>(() => Ml.Data.LoadCompositionTriplets(Path.Combine(folder.FullPath, "absent.tsv")));
+        var queries = folder.WriteFile("queries.tsv", "reference_image\tmodification_text\ttarget_images\na.jpg\tin red\tgone.jpg\n");
+        Assert.Contains("gone.jpg", Assert.ThrowsAny<IOException>(() => Ml.Data.LoadCompositionQueries(queries)).Message);
+        var resolvedOnly = Assert.Single(Ml.Data.CreateEnumerable<Row>(Ml.Data.LoadCompositionQueries(queries, checkImages: false), false));
+        Assert.Equal(Path.Combine(folder.FullPath, "gone.jpg"), resolvedOnly.TargetImage);
         Assert.ThrowsAny<IOException>(() => Ml.Data.LoadShoes(Path.Combine(folder.FullPath, "no-such-folder"), CompositionDataPart.Triplets));
     }
 
@@ -82,6 +86,14 @@ public class CompositionDataCatalogTests
         var dropped = Ml.Data.LoadCompositionDataset(fixture, options);
         Assert.Empty(Ml.Data.CreateEnumerable<Row>(dropped.Triplets, false));
         Assert.Contains("Dropped 1 training triplets", dropped.ImageCheck);
+        // Unchecked, nothing is dropped: the deleted image keeps its triplet, its path where the layout looks for it.
+        options.DropMissingImages = false;
+        options.CheckImages = false;
+        var resolvedOnly = Ml.Data.LoadCompositionDataset(fixture, options);
+        var kept = Assert.Single(Ml.Data.CreateEnumerable<Row>(resolvedOnly.Triplets, false));
+        Assert.EndsWith(Path.GetFileName(expected.ResolveImage(expected.TrainTriplets[0].TargetImageId)), kept.TargetImage, StringComparison.Ordinal);
+        Assert.False(File.Exists(kept.TargetImage));
+        Assert.Contains("not checked", resolvedOnly.ImageCheck);
         Assert.Throws<ArgumentException>(() => Ml.Data.LoadCompositionDataset(fixture, new CompositionDatasetOptions { Format = "tiff" }));
     }
 

@@ -38,6 +38,15 @@ public class PublicApiTests
         Assert.DoesNotContain(lines, l => l.Contains(nameof(ComposedRetrievalNetwork), StringComparison.Ordinal));
     }
 
+    /// <summary>Only the tests see internals: the samples and the benchmarks use the package as an app would.</summary>
+    [Fact]
+    public void OnlyTheTestsSeeInternals()
+    {
+        var friends = typeof(ComposeImageTextTransformer).Assembly.GetCustomAttributes<System.Runtime.CompilerServices.InternalsVisibleToAttribute>()
+            .Select(a => a.AssemblyName).ToList();
+        Assert.Equal(["MLNet.ComposedRetrieval.Tests"], friends);
+    }
+
     /// <summary>The package README's "Public API" section names every exported type.</summary>
     [Fact]
     public void ThePackageReadmeListsEveryPublicType()

@@ -150,6 +150,11 @@ public sealed class ComposeImageTextEstimator : IEstimator<ComposeImageTextTrans
         /// docs/method.md.</summary>
         public int[]? LearningRateDecayEpochs;
 
+        /// <summary>The decay epochs training uses: <see cref="LearningRateDecayEpochs"/>, or the default step for
+        /// <see cref="Epochs"/> and <see cref="WarmupEpochs"/> when that is null.</summary>
+        public IReadOnlyList<int> ResolvedLearningRateDecayEpochs =>
+            LearningRateDecayEpochs ?? TrainingDefaults.DecayEpochs(Epochs, Math.Min(WarmupEpochs, Epochs));
+
         /// <summary>SGD momentum.</summary>
         public double Momentum = TrainingDefaults.Momentum;
 
