@@ -26,7 +26,7 @@ public static class ExperimentCharts
     /// </summary>
     public static ChartFigure ValidationRecall(ExperimentReport report, IReadOnlyList<int>? ks = null) => new(
         "Validation recall per epoch",
-        (ks ?? [10, 50]).Select(k => Panel(report, $"Recall@{k}", $"R@{k} (%)", r => r.ValidationRecall.TryGetValue(k, out var v) ? v : null,
+        (ks ?? [10, 50]).Select(k => Panel(report, $"Recall@{k}", $"R@{k} (%)", r => r.ValidationRecall.TryGetValue(k, out var v) ? 100 * v : null,
             untrainedValue: run => run.RecallAt(k))).ToList())
     { Note = SeedNote + " Dashed: untrained reference at its final recall." };
 

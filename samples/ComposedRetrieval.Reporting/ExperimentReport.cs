@@ -11,8 +11,12 @@ namespace MLNet.ComposedRetrieval.Reporting;
 /// </summary>
 public sealed class ExperimentReport
 {
-    /// <summary>The JSON layout written by this version; bumped when a field changes meaning or name.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>The JSON layout written by this version; bumped when a field changes meaning or name. 2: the epoch
+    /// history's validation recall is a fraction (version 1, still read, had it in percent).</summary>
+    public const int CurrentFormatVersion = 2;
+
+    /// <summary>The version whose epoch history holds validation recall in percent; read and converted.</summary>
+    internal const int PercentHistoryFormatVersion = 1;
 
     /// <summary>The JSON layout version of this report.</summary>
     public int FormatVersion { get; init; } = CurrentFormatVersion;

@@ -40,11 +40,25 @@ public static class ExperimentReportJson
             throw new InvalidDataException($"{source} is not an experiment report: {e.Message}", e);
         }
         if (report is null) throw new InvalidDataException($"{source} holds null, not an experiment report.");
+        if (report.FormatVersion == ExperimentReport.PercentHistoryFormatVersion) return WithHistoryRecallAsFractions(report);
         if (report.FormatVersion != ExperimentReport.CurrentFormatVersion)
             throw new InvalidDataException(
-                $"{source} is report format version {report.FormatVersion}; this code reads version {ExperimentReport.CurrentFormatVersion}.");
+                $"{source} is report format version {report.FormatVersion}; this code reads versions " +
+                $"{ExperimentReport.PercentHistoryFormatVersion} and {ExperimentReport.CurrentFormatVersion}.");
         return report;
     }
+
+    /// <summary>A version-1 report in the current layout: its epochs' validation recall from percent to fractions.</summary>
+    private static ExperimentReport WithHistoryRecallAsFractions(ExperimentReport report) => new()
+    {
+        Title = report.Title,
+        EvaluatedOn = report.EvaluatedOn,
+        Settings = report.Settings,
+        Runs = report.Runs.Select(run => run with
+        {
+            History = run.History.Select(e => e with { ValidationRecall = e.ValidationRecall.ToDictionary(p => p.Key, p => p.Value / 100.0) }).ToList(),
+        }).ToList(),
+    };
 
     /// <summary>Writes the report to <paramref name="path"/> through a temporary file, so a reader never sees half of it.</summary>
     public static void Save(ExperimentReport report, string path) => AtomicFile.WriteAllText(path, Serialize(report));

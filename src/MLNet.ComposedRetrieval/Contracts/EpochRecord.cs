@@ -9,7 +9,7 @@ namespace MLNet.ComposedRetrieval;
 /// <param name="Sigma">Mean of the scalar s (docs/method.md); null for the baseline.</param>
 /// <param name="Gamma">The weight of L_u in this epoch.</param>
 /// <param name="LearningRate">The base learning rate at the epoch's last step.</param>
-/// <param name="ValidationRecall">Validation Recall@K in percent, by K; empty without validation.</param>
+/// <param name="ValidationRecall">Validation Recall@K as a fraction (0.2855 for 28.55%), by K; empty without validation.</param>
 /// <param name="Duration">Wall time of the epoch, validation included.</param>
 public sealed record EpochRecord(
     int Epoch,
@@ -21,4 +21,10 @@ public sealed record EpochRecord(
     double Gamma,
     double LearningRate,
     IReadOnlyDictionary<int, double> ValidationRecall,
-    TimeSpan Duration);
+    TimeSpan Duration)
+{
+    /// <summary>This record with a validation recall stored in percent (model files and checkpoints written before
+    /// recall became a fraction) turned into fractions.</summary>
+    internal EpochRecord WithRecallFromPercent() =>
+        this with { ValidationRecall = ValidationRecall.ToDictionary(p => p.Key, p => p.Value / 100.0) };
+}

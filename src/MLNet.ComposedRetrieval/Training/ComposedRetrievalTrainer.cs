@@ -135,7 +135,7 @@ internal sealed class ComposedRetrievalTrainer
         }
 
         var recall = Validation?.Evaluate(_network, inputs, _device);
-        var byK = recall is null ? new Dictionary<int, double>() : recall.Ks.Zip(recall.Recalls).ToDictionary(p => p.First, p => p.Second);
+        var byK = recall is null ? new Dictionary<int, double>() : recall.Ks.Zip(recall.Recalls).ToDictionary(p => p.First, p => p.Second / 100.0);
         bool uncertain = _options.Loss.UseUncertainty;
         return new EpochRecord(epoch, steps, sumLoss / steps, sumInfo / steps,
             uncertain ? sumUncertainty / steps : null, uncertain ? sumSigma / steps : null,
@@ -192,7 +192,7 @@ internal sealed class ComposedRetrievalTrainer
 
     private static string Describe(EpochRecord r)
     {
-        var recall = string.Join(" ", r.ValidationRecall.Select(p => $"R@{p.Key} {p.Value:F2}"));
+        var recall = string.Join(" ", r.ValidationRecall.Select(p => $"R@{p.Key} {100 * p.Value:F2}"));
         var uncertainty = r.UncertaintyLoss is null ? "" : $", L_u {r.UncertaintyLoss:F4}, s {r.Sigma:F4}";
         return $"epoch {r.Epoch + 1}: loss {r.Loss:F4} (InfoNCE {r.InfoNceLoss:F4}{uncertainty}, gamma {r.Gamma:F3}), lr {r.LearningRate:G3}, {r.Duration.TotalSeconds:F0} s" +
                (recall.Length > 0 ? $"; val {recall}" : "");

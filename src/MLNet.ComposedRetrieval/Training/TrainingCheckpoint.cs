@@ -15,7 +15,9 @@ namespace MLNet.ComposedRetrieval.Training;
 /// </summary>
 internal sealed class TrainingCheckpoint
 {
-    private const int FormatVersion = 2;
+    /// <summary>3: validation recall as fractions; 2 (read too): in percent.</summary>
+    private const int FormatVersion = 3;
+    private const int PercentRecallFormatVersion = 2;
     private const string PointerFile = "checkpoint.json";
     private const string EpochFolderPrefix = "epoch-";
     private const string StateFile = "state.json";
@@ -44,8 +46,8 @@ internal sealed class TrainingCheckpoint
     {
         get
         {
-            if (ReadPointer() is not { } epoch) return null;
-            var state = ReadState(epoch);
+            if (ReadPointer() is not { } pointer) return null;
+            var state = ReadState(pointer);
             if (state.BestEpoch < 0) return null;
             var path = Path.Combine(EpochFolder(state.BestEpoch + 1), NetworkFile);
             return File.Exists(path) ? path : null;
@@ -56,7 +58,7 @@ internal sealed class TrainingCheckpoint
     public void Save(CheckpointState state, ComposedRetrievalNetwork network, GroupedSgd optimizer)
     {
         int epoch = state.CompletedEpochs;
-        if (ReadPointer() == epoch)
+        if (ReadPointer()?.CompletedEpochs == epoch)
             throw new InvalidOperationException($"Checkpoint '{Folder}' already holds epoch {epoch}.");
         // A folder of this epoch is left over from a save a kill interrupted: never committed, so never read.
         var folder = EpochFolder(epoch);
@@ -81,11 +83,12 @@ internal sealed class TrainingCheckpoint
     /// <exception cref="InvalidDataException">The folder holds a checkpoint of an older format, or an inconsistent one.</exception>
     public CheckpointState Load(ComposedRetrievalNetwork network, GroupedSgd optimizer)
     {
-        var epoch = ReadPointer() ?? throw new InvalidDataException(
+        var pointer = ReadPointer() ?? throw new InvalidDataException(
             $"Checkpoint folder '{Folder}' was written by an earlier version of MLNet.ComposedRetrieval, which replaced its files " +
             "one by one (a kill between them leaves epochs mixed), so it is not resumed. Delete the folder (or use another) to " +
             "train from the start.");
-        var state = ReadState(epoch);
+        var state = ReadState(pointer);
+        var epoch = pointer.CompletedEpochs;
         var folder = EpochFolder(epoch);
         var bestNetwork = Path.Combine(EpochFolder(state.BestEpoch + 1), NetworkFile);
         if (state.BestEpoch >= 0 && !File.Exists(bestNetwork))
@@ -109,15 +112,23 @@ internal sealed class TrainingCheckpoint
     private string EpochFolder(int completedEpochs) =>
         Path.Combine(Folder, EpochFolderPrefix + completedEpochs.ToString("D4", CultureInfo.InvariantCulture));
 
-    /// <summary>The committed epoch, or null when there is no pointer file.</summary>
-    private int? ReadPointer()
+    /// <summary>The committed epoch and its format, or null when there is no pointer file.</summary>
+    private CheckpointPointer? ReadPointer()
     {
         var path = Path.Combine(Folder, PointerFile);
         if (!File.Exists(path)) return null;
         var pointer = ReadJson<CheckpointPointer>(path);
-        if (pointer.FormatVersion != FormatVersion)
-            throw new InvalidDataException($"Checkpoint '{path}' is of format version {pointer.FormatVersion}; this version reads {FormatVersion}.");
-        return pointer.CompletedEpochs;
+        if (pointer.FormatVersion is not (FormatVersion or PercentRecallFormatVersion))
+            throw new InvalidDataException($"Checkpoint '{path}' is of format version {pointer.FormatVersion}; this version reads {PercentRecallFormatVersion} and {FormatVersion}.");
+        return pointer;
+    }
+
+    private CheckpointState ReadState(CheckpointPointer pointer)
+    {
+        var state = ReadState(pointer.CompletedEpochs);
+        if (pointer.FormatVersion != PercentRecallFormatVersion || !state.History.Any(e => e.ValidationRecall.Count > 0)) return state;
+        // Without validation BestRecall is an epoch number, not a recall: only a validated run's is converted.
+        return state with { History = state.History.Select(e => e.WithRecallFromPercent()).ToList(), BestRecall = state.BestRecall / 100.0 };
     }
 
     private CheckpointState ReadState(int epoch)

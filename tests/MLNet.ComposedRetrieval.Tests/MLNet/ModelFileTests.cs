@@ -10,7 +10,7 @@ public class ModelFileTests
     {
         var history = new List<EpochRecord>
         {
-            new(0, 12, 1.5, 2.5, 1.25, 1.03, 1.0, 0.02, new Dictionary<int, double> { [1] = 10.5, [10] = 40, [50] = 75.25 }, TimeSpan.FromSeconds(3)),
+            new(0, 12, 1.5, 2.5, 1.25, 1.03, 1.0, 0.02, new Dictionary<int, double> { [1] = 0.105, [10] = 0.4, [50] = 0.7525 }, TimeSpan.FromSeconds(3)),
         };
         var manifest = new ModelManifest
         {
@@ -18,6 +18,7 @@ public class ModelFileTests
             Model = new ModelDescription { ImageEncoder = ImageEncoderArchitecture.SmallConvNet, WordVocabulary = ["[PAD]", "[UNK]", "red"] },
             Settings = new TransformerSettings { OutputColumnName = "Q", ImageFolder = "/images" },
             TrainingHistory = history,
+            ValidationRecallAsFraction = true,
         };
         using var scope = NewDisposeScope();
         var tensors = new List<(string, Tensor)>
@@ -38,6 +39,7 @@ public class ModelFileTests
         var epoch = Assert.Single(read.TrainingHistory);
         Assert.Equal(history[0] with { ValidationRecall = epoch.ValidationRecall }, epoch);
         Assert.Equal(history[0].ValidationRecall, epoch.ValidationRecall);
+        Assert.Same(read.TrainingHistory, read.HistoryWithRecallAsFractions());
         foreach (var (name, original) in tensors)
         {
             Assert.Equal(original.dtype, values[name].dtype);
@@ -45,5 +47,20 @@ public class ModelFileTests
             Assert.True(original.eq(values[name]).all().item<bool>(), name);
             values[name].Dispose();
         }
+    }
+
+    /// <summary>Files written before recall became a fraction lack the flag and hold percentages: read as fractions.</summary>
+    [Fact]
+    public void AnOlderFilesPercentHistoryIsReadAsFractions()
+    {
+        var percent = new EpochRecord(0, 12, 1.5, 2.5, null, null, 0, 0.02, new Dictionary<int, double> { [1] = 5.52, [10] = 28.55, [50] = 61.64 }, TimeSpan.FromSeconds(3));
+        var json = System.Text.Json.JsonSerializer.Serialize(new ModelManifest { TrainingHistory = [percent], ValidationRecallAsFraction = true })
+            .Replace("\"ValidationRecallAsFraction\":true", "\"ValidationRecallAsFraction\":false", StringComparison.Ordinal);
+        var older = System.Text.Json.JsonSerializer.Deserialize<ModelManifest>(json)!;
+
+        var epoch = Assert.Single(older.HistoryWithRecallAsFractions());
+        Assert.Equal(0.2855, epoch.ValidationRecall[10], 12);
+        Assert.Equal(0.0552, epoch.ValidationRecall[1], 12);
+        Assert.Equal(percent with { ValidationRecall = epoch.ValidationRecall }, epoch);
     }
 }

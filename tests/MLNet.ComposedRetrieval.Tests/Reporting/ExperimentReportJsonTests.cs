@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using MLNet.ComposedRetrieval.Reporting;
 using MLNet.ComposedRetrieval.Tests.Data;
 
@@ -46,7 +47,7 @@ public class ExperimentReportJsonTests
         var root = json.RootElement;
 
         Assert.Equal(["formatVersion", "title", "evaluatedOn", "settings", "runs", "summaries"], Names(root));
-        Assert.Equal(1, root.GetProperty("formatVersion").GetInt32());
+        Assert.Equal(2, root.GetProperty("formatVersion").GetInt32());
         Assert.Equal("1, 2", root.GetProperty("settings").GetProperty("seeds").GetString());
         var run = root.GetProperty("runs")[0];
         Assert.Equal(["method", "seed", "recall", "queryCount", "gallerySize", "history", "bestEpoch", "trainTime", "modelPath"], Names(run));
@@ -73,6 +74,26 @@ public class ExperimentReportJsonTests
         Assert.True(double.IsPositiveInfinity(loaded.Runs[0].History[0].InfoNceLoss));
     }
 
+    /// <summary>Version 1 had the epochs' validation recall in percent: read, it holds fractions and saves as version 2.</summary>
+    [Fact]
+    public void AVersion1ReportsEpochRecallIsReadAsFractions()
+    {
+        var report = ReportFixtures.Example();
+        var json = JsonNode.Parse(ExperimentReportJson.Serialize(report))!;
+        json["formatVersion"] = 1;
+        foreach (var run in json["runs"]!.AsArray())
+            foreach (var epoch in run!["history"]!.AsArray())
+                foreach (var (k, value) in epoch!["validationRecall"]!.AsObject().ToList())
+                    epoch["validationRecall"]![k] = 100 * value!.GetValue<double>();
+
+        var loaded = ExperimentReportJson.Deserialize(json.ToJsonString());
+
+        Assert.Equal(ExperimentReport.CurrentFormatVersion, loaded.FormatVersion);
+        foreach (var (original, read) in report.Runs.SelectMany(r => r.History).Zip(loaded.Runs.SelectMany(r => r.History)))
+            foreach (var k in original.ValidationRecall.Keys) Assert.Equal(original.ValidationRecall[k], read.ValidationRecall[k], 12);
+        Assert.Equal(report.Runs.Select(r => r.Recall[10]), loaded.Runs.Select(r => r.Recall[10]));
+    }
+
     [Fact]
     public void NamesTheFileAndTheProblemWhenItCannotRead()
     {
@@ -82,7 +103,7 @@ public class ExperimentReportJsonTests
 
         Assert.Contains("broken.json' is not an experiment report", Assert.Throws<InvalidDataException>(() => ExperimentReportJson.Load(broken)).Message);
         var version = Assert.Throws<InvalidDataException>(() => ExperimentReportJson.Load(future)).Message;
-        Assert.Contains("future.json' is report format version 99; this code reads version 1", version);
+        Assert.Contains("future.json' is report format version 99; this code reads versions 1 and 2", version);
         Assert.Throws<FileNotFoundException>(() => ExperimentReportJson.Load(Path.Combine(folder.FullPath, "absent.json")));
     }
 

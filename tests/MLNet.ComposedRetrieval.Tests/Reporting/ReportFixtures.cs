@@ -33,7 +33,7 @@ internal static class ReportFixtures
             double loss = uncertainty ? gamma * lu!.Value + (1 - gamma) * info : info;
             history.Add(new EpochRecord(e, 280, loss, info, lu, uncertainty ? 1.0305 + 0.0001 * e : null,
                 uncertainty ? gamma : 0, 0.02 * Math.Min(1, (e + 1) / 5.0),
-                new Dictionary<int, double> { [1] = 10 * progress + wiggle, [10] = r10 * (0.6 + 0.4 * progress) + wiggle, [50] = r50 * (0.7 + 0.3 * progress) + wiggle },
+                new Dictionary<int, double> { [1] = (10 * progress + wiggle) / 100, [10] = (r10 * (0.6 + 0.4 * progress) + wiggle) / 100, [50] = (r50 * (0.7 + 0.3 * progress) + wiggle) / 100 },
                 TimeSpan.FromSeconds(95 + seed)));
         }
         return new MethodRun(method, seed, Recalls(r10 / 3, r10, r50), 1958, 4433)

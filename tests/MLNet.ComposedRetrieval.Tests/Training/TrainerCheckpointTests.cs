@@ -127,6 +127,35 @@ public sealed class TrainerCheckpointTests : IDisposable
         Assert.Contains("epoch-0005", error.Message);
     }
 
+    /// <summary>Format 2 held validation recall in percent; such a checkpoint resumes with fractions, picking the same best epoch.</summary>
+    [Fact]
+    public void ACheckpointWithRecallInPercentResumesWithFractions()
+    {
+        var uninterrupted = Train(checkpoint: null);
+        using var kill = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() =>
+            Train(new TrainingCheckpoint(_folder), kill.Token, log: line => { if (line.StartsWith("epoch 2:")) kill.Cancel(); }));
+        var pointerPath = Path.Combine(_folder, "checkpoint.json");
+        var pointer = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(pointerPath))!;
+        Assert.Equal(3, pointer["FormatVersion"]!.GetValue<int>());
+        pointer["FormatVersion"] = 2;
+        File.WriteAllText(pointerPath, pointer.ToJsonString());
+        var statePath = Path.Combine(_folder, $"epoch-{pointer["CompletedEpochs"]!.GetValue<int>():D4}", "state.json");
+        var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!;
+        foreach (var epoch in state["History"]!.AsArray())
+            foreach (var (k, value) in epoch!["ValidationRecall"]!.AsObject().ToList())
+                epoch["ValidationRecall"]![k] = 100 * value!.GetValue<double>();
+        state["BestRecall"] = 100 * state["BestRecall"]!.GetValue<double>();
+        File.WriteAllText(statePath, state.ToJsonString());
+
+        var resumed = Train(new TrainingCheckpoint(_folder));
+
+        Assert.Equal(uninterrupted.BestEpoch, resumed.BestEpoch);
+        foreach (var (a, b) in uninterrupted.History.Zip(resumed.History))
+            Assert.Equal(a.ValidationRecall[10], b.ValidationRecall[10], precision: 6);
+        Assert.All(resumed.History, e => Assert.InRange(e.ValidationRecall[10], 0, 1));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

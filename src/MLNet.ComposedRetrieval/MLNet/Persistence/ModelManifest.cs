@@ -15,6 +15,14 @@ internal sealed record ModelManifest
     /// <summary>What training did, epoch by epoch (empty for models not trained by this library).</summary>
     public List<EpochRecord> TrainingHistory { get; init; } = [];
 
+    /// <summary>Whether <see cref="TrainingHistory"/> holds validation recall as fractions; files written before
+    /// (where the field is absent) hold percentages, turned into fractions when read.</summary>
+    public bool ValidationRecallAsFraction { get; init; }
+
+    /// <summary><see cref="TrainingHistory"/> with validation recall as fractions, whichever way the file held it.</summary>
+    public IReadOnlyList<EpochRecord> HistoryWithRecallAsFractions() =>
+        ValidationRecallAsFraction ? TrainingHistory : TrainingHistory.Select(e => e.WithRecallFromPercent()).ToList();
+
     /// <summary>Where each tensor's bytes are in the tensor section.</summary>
     public List<TensorEntry> Tensors { get; init; } = [];
 }

@@ -26,6 +26,7 @@ internal static class ModelPersistence
             Model = model.Description,
             Settings = transformer.Settings,
             TrainingHistory = transformer.TrainingHistory.ToList(),
+            ValidationRecallAsFraction = true,
         };
         return model.Weights.Use(weights =>
         {
@@ -82,7 +83,7 @@ internal static class ModelPersistence
         var model = new ComposedRetrievalModel(network, description, device, weights);
         channel.Info(MessageSensitivity.None,
             $"Loaded '{source}': {description.ImageEncoder} + {description.TextEncoder}, {description.EmbeddingDimension}-d embeddings, on {device}.");
-        return new ComposeImageTextTransformer(environment, model, manifest.Settings, manifest.TrainingHistory, checksum);
+        return new ComposeImageTextTransformer(environment, model, manifest.Settings, manifest.HistoryWithRecallAsFractions(), checksum);
     }
 
     /// <summary>Refuses settings no saved model has (a damaged or edited file) before anything is built from them.</summary>
