@@ -54,7 +54,7 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         foreach (var precision in options.GalleryPrecisions.Order())
         {
             using var engine = model.CreateSearchEngineFromEmbeddings(galleryEmbeddings, galleryPrecision: precision);
-            queryEmbeddings ??= ComposeQueries(engine, checkedQueries, references, cancellationToken);
+            queryEmbeddings ??= engine.EmbedQueries(references, checkedQueries.Select(q => q.Text).ToList(), _progress, options.BatchSize, cancellationToken);
             embeddedQueries ??= QueryRows(mlContext, checkedQueries, excluded, queryEmbeddings, model.EmbeddingDimension);
             var recall = mlContext.Ranking.EvaluateRecallAtK(embeddedQueries, galleryEmbeddings, ks: ExperimentRunner.Ks, galleryPrecision: precision);
             // The default keeps the method's own name; other precisions (or several) name theirs.
@@ -217,21 +217,6 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         if (kept.Count == 0) throw new IOException($"{report} Every query needs a missing image: nothing is left to evaluate.");
         return (kept, referencePaths,
             $"{report} Dropped {droppedQueries} queries, {droppedTargets} query targets and {gallery.MissingImageIds.Count} gallery images.");
-    }
-
-    /// <summary>Composed query embeddings, <see cref="ExperimentOptions.BatchSize"/> at a time, with progress.</summary>
-    private float[][] ComposeQueries(GallerySearchEngine engine, IReadOnlyList<EvaluationQuery> queries,
-        IReadOnlyList<string> referencePaths, CancellationToken cancellationToken)
-    {
-        var embeddings = new List<float[]>(queries.Count);
-        var clock = Stopwatch.StartNew();
-        foreach (var batch in Enumerable.Range(0, queries.Count).Chunk(options.BatchSize))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            embeddings.AddRange(engine.EmbedQueries(batch.Select(i => referencePaths[i]).ToList(), batch.Select(i => queries[i].Text).ToList()));
-            _progress.Report(new WorkProgress("query embeddings", embeddings.Count, queries.Count, clock.Elapsed));
-        }
-        return embeddings.ToArray();
     }
 
     /// <summary>The embedded queries as rows for <c>EvaluateRecallAtK</c>: targets separated by ';', the reference's

@@ -129,6 +129,19 @@ public sealed class GallerySearchTests(TrainedModelFixture fixture) : IDisposabl
         var path = gallery.PathOf(gallery.Ids[0]);
         var byPath = first.EmbedQueries([path], [query.Text]);
         Assert.Equal(first.Search(path, query.Text, k: 5), first.Search(byPath[0], k: 5));
+        // A query set in batches of 4 with progress: the one-call embeddings, a report per batch up to the whole set.
+        var queries = SyntheticRows.Task.Queries.Take(10).ToList();
+        var paths = queries.Select(q => gallery.PathOf(q.Reference.ToString())).ToList();
+        var texts = queries.Select(q => q.Text).ToList();
+        var batchReports = new List<WorkProgress>();
+        var batched = first.EmbedQueries(paths, texts, new SynchronousProgress(batchReports), batchSize: 4);
+        var together = first.EmbedQueries(paths, texts);
+        for (int i = 0; i < queries.Count; i++) Assert.Equal(together[i], batched[i], (a, b) => Math.Abs(a - b) < 1e-5f);
+        Assert.Equal([4, 8, 10], batchReports.Select(r => r.Done));
+        Assert.All(batchReports, r => Assert.Equal(("query embeddings", 10), (r.Stage, r.Total)));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => first.EmbedQueries(paths, texts, null, cancellationToken: cancelled.Token));
         Assert.Equal(GalleryPrecision.Half, second.GalleryPrecision);
         Assert.Throws<FileNotFoundException>(() => fixture.Model.CreateSearchEngine(gallery, Path.Combine(folder.FullPath, "none.mlcr"), cache));
     }

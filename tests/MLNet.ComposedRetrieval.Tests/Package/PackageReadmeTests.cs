@@ -47,6 +47,8 @@ public class PackageReadmeTests
         Assert.True(File.Exists(Path.Combine(folder.FullPath, "model.mlcr")));
         Assert.Contains("images in the folder gallery", printed);
         Assert.Matches(@"(?m)^gallery embeddings: (\d+) of \1$", printed); // progress up to the whole gallery
+        Assert.Matches(@"(?m)^query embeddings: (\d+) of \1$", printed);   // and up to the whole query set
+        Assert.Matches(@"(?m)^\d+ queries embedded$", printed);
     }
 
     /// <summary>The bodies of the README's ```csharp blocks, in order.</summary>

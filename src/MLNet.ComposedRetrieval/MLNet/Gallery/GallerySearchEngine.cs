@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.ComposedRetrieval.Data;
@@ -197,6 +198,35 @@ public sealed class GallerySearchEngine : IDisposable
         return ComposeEmbeddings(referenceImagePaths.Select(path => ImageDecoder.Decode(ResolvePath(
             string.IsNullOrEmpty(path) ? throw new ArgumentException("A reference image path is empty.", nameof(referenceImagePaths)) : path))).ToList(),
             modificationTexts);
+    }
+
+    /// <summary>
+    /// The composed query embeddings of many (reference image file, text) pairs, <paramref name="batchSize"/> pairs per
+    /// network call, reporting after each batch: for a whole query set (an evaluation), where one call would hold every
+    /// image in memory at once and report nothing until the end.
+    /// </summary>
+    /// <param name="referenceImagePaths">The image files (relative paths are resolved against the model's image folder).</param>
+    /// <param name="modificationTexts">The requested changes, one per image.</param>
+    /// <param name="progress">Receives "query embeddings" with the pairs done after each batch; null for none.</param>
+    /// <param name="batchSize">Pairs per network call; by default the model's inference batch size.</param>
+    /// <param name="cancellationToken">Checked before each batch.</param>
+    /// <returns>One embedding of <see cref="ComposeImageTextTransformer.EmbeddingDimension"/> values per pair, in order.</returns>
+    public float[][] EmbedQueries(IReadOnlyList<string> referenceImagePaths, IReadOnlyList<string> modificationTexts,
+        IProgress<WorkProgress>? progress, int? batchSize = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(referenceImagePaths);
+        ArgumentNullException.ThrowIfNull(modificationTexts);
+        if (referenceImagePaths.Count != modificationTexts.Count)
+            throw new ArgumentException($"{referenceImagePaths.Count} reference images but {modificationTexts.Count} texts.", nameof(modificationTexts));
+        var embeddings = new List<float[]>(referenceImagePaths.Count);
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in BatchRanges.Of(referenceImagePaths.Count, batchSize ?? _model.BatchSize))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            embeddings.AddRange(EmbedQueries(referenceImagePaths.Take(batch).ToList(), modificationTexts.Take(batch).ToList()));
+            progress?.Report(new WorkProgress("query embeddings", embeddings.Count, referenceImagePaths.Count, clock.Elapsed));
+        }
+        return embeddings.ToArray();
     }
 
     private float[][] ComposeEmbeddings(IReadOnlyList<RgbImage> referenceImages, IReadOnlyList<string> modificationTexts)
