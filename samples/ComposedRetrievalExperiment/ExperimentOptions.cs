@@ -140,7 +140,8 @@ internal sealed record ExperimentOptions
           --data DIR                 or a dataset folder (any --format): its evaluation queries
           --gallery DIR              the gallery: every image file under DIR, id = file name without extension
           --split FILE               keep only these gallery ids: one per line (header image_id allowed) or a JSON array
-          --image-root DIR           where reference images are when not in the gallery folder
+          --image-root DIR           where reference images are when not in the gallery folder (default: the query
+                                     file's folder, or where the dataset's layout puts them)
           --drop-missing-images      drop queries whose reference or every target is missing (default: fail, with a report)
           --batch-size N             images per network call (default 32)
           --top-k N                  results printed by query (default 5)
