@@ -11,23 +11,19 @@ public sealed record QueryGridRow(GridQuery Query, IReadOnlyDictionary<string, I
         new(query, rankings.ToDictionary(p => p.Key, p => p.Value.Ids));
 
     /// <summary>
-    /// <paramref name="count"/> rows for queries drawn at random under <paramref name="seed"/> (not picked for
-    /// looking good), in their order in <paramref name="queries"/>.
+    /// The positions of <paramref name="count"/> queries drawn at random under <paramref name="seed"/> (not picked for
+    /// looking good), in their order among the <paramref name="queryCount"/> queries. Drawn before anything is ranked,
+    /// so only the drawn queries need to be.
     /// </summary>
-    /// <param name="queries">The evaluation queries.</param>
-    /// <param name="rankings">Per method name, one ranking per query, aligned with <paramref name="queries"/>.</param>
-    /// <param name="count">How many rows (all queries if fewer).</param>
+    /// <param name="queryCount">How many queries there are.</param>
+    /// <param name="count">How many to draw (all if fewer).</param>
     /// <param name="seed">Fixes the draw.</param>
-    public static IReadOnlyList<QueryGridRow> Sample(IReadOnlyList<GridQuery> queries,
-        IReadOnlyDictionary<string, IReadOnlyList<GalleryRanking>> rankings, int count, int seed)
+    public static IReadOnlyList<int> Sample(int queryCount, int count, int seed)
     {
-        foreach (var (method, ranked) in rankings)
-            if (ranked.Count != queries.Count)
-                throw new ArgumentException($"Method '{method}' has {ranked.Count} rankings for {queries.Count} queries.", nameof(rankings));
-        var chosen = Enumerable.Range(0, queries.Count).ToArray();
+        ArgumentOutOfRangeException.ThrowIfNegative(queryCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var chosen = Enumerable.Range(0, queryCount).ToArray();
         new Random(seed).Shuffle(chosen);
-        return chosen.Take(Math.Min(count, queries.Count)).Order()
-            .Select(i => FromRankings(queries[i], rankings.ToDictionary(p => p.Key, p => p.Value[i])))
-            .ToList();
+        return chosen.Take(Math.Min(count, queryCount)).Order().ToList();
     }
 }

@@ -69,24 +69,26 @@ internal static class ExperimentReports
         if (options.GridQueries <= 0 || outcome.Runs.Count == 0) return null;
         var firstSeed = outcome.Runs[0].Seed;
         var data = outcome.Data;
+        var drawn = QueryGridRow.Sample(data.Queries.Count, options.GridQueries, seed: 0).Select(i => data.Queries[i]).ToList();
         var rankings = outcome.Runs.Where(r => r.Seed == firstSeed)
-            .ToDictionary(r => DisplayName(r.Method), r => Rank(r.Model, data, 5));
-        var queries = data.Queries.Select(q => new GridQuery(q.ReferenceImage, q.ModificationText, q.TargetImages)).ToList();
-        var rows = QueryGridRow.Sample(queries, rankings, options.GridQueries, seed: 0);
+            .ToDictionary(r => DisplayName(r.Method), r => Rank(r.Model, data, drawn, 5));
+        var rows = drawn.Select((q, i) => QueryGridRow.FromRankings(new GridQuery(q.ReferenceImage, q.ModificationText, q.TargetImages),
+            rankings.ToDictionary(p => p.Key, p => p.Value[i]))).ToList();
         var path = Path.Combine(options.Output, "queries.png");
         QueryGrid.SavePng(rows, rankings.Keys.ToList(), SKBitmap.Decode, path,
             new QueryGridOptions { Title = $"Val queries, top 5 (seed {firstSeed}); green = a correct target" });
         return path;
     }
 
-    /// <summary>The top <paramref name="k"/> of every val query (its reference excluded), through the model's public search engine.</summary>
-    private static IReadOnlyList<GalleryRanking> Rank(ComposeImageTextTransformer model, ExperimentData data, int k)
+    /// <summary>The top <paramref name="k"/> of each of <paramref name="queries"/> (its reference excluded), through the model's public search engine.</summary>
+    private static IReadOnlyList<GalleryRanking> Rank(ComposeImageTextTransformer model, ExperimentData data, IReadOnlyList<GridQueryRow> queries, int k)
     {
         // The gallery view's image paths are its ids, as in the validation the model was picked by.
         using var engine = model.CreateSearchEngine(data.Views.Gallery, imageIdColumnName: CompositionDataCatalog.GalleryImageColumnName,
             imageColumnName: CompositionDataCatalog.GalleryImageColumnName);
-        var embeddings = engine.EmbedQueries(data.Queries.Select(q => q.ReferenceImage).ToList(), data.Queries.Select(q => q.ModificationText).ToList());
-        return embeddings.Select((embedding, i) => engine.Search(embedding, k, excludedImageId: data.Queries[i].ReferenceImage))
+        var embeddings = engine.EmbedQueries(queries.Select(q => q.ReferenceImage).ToList(), queries.Select(q => q.ModificationText).ToList(),
+            progress: null);
+        return embeddings.Select((embedding, i) => engine.Search(embedding, k, excludedImageId: queries[i].ReferenceImage))
             .Select(results => new GalleryRanking(results.Select(r => r.ImageId).ToList(), results.Select(r => r.Score).ToList()))
             .ToList();
     }
