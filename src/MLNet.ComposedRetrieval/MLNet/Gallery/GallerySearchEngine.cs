@@ -167,6 +167,9 @@ public sealed class GallerySearchEngine : IDisposable
     /// <summary>
     /// The composed query embeddings of several (reference image, text) pairs, computed in one network call: the first
     /// half of <see cref="Search(MLImage, string, int, string?)"/>, for callers that batch queries or time the stages.
+    /// All pairs go through the network at once, so memory grows with their number (a thousand photos take gigabytes):
+    /// for a whole query set use <see cref="EmbedQueries(IReadOnlyList{string}, IReadOnlyList{string}, IProgress{WorkProgress}?, int?, CancellationToken)"/>,
+    /// which embeds batch by batch.
     /// </summary>
     /// <param name="referenceImages">The reference images.</param>
     /// <param name="modificationTexts">The requested changes, one per image.</param>
@@ -184,7 +187,8 @@ public sealed class GallerySearchEngine : IDisposable
     /// <summary>
     /// The composed query embeddings of several (reference image file, text) pairs, computed in one network call: as
     /// <see cref="EmbedQueries(IReadOnlyList{MLImage}, IReadOnlyList{string})"/>, the images decoded the way
-    /// <see cref="Search(string, string, int, string?)"/> decodes them.
+    /// <see cref="Search(string, string, int, string?)"/> decodes them. All pairs go through the network at once; the
+    /// overload with progress embeds a whole query set batch by batch.
     /// </summary>
     /// <param name="referenceImagePaths">The image files (relative paths are resolved against the model's image folder).</param>
     /// <param name="modificationTexts">The requested changes, one per image.</param>
