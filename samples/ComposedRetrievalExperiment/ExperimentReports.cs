@@ -12,7 +12,8 @@ internal static class ExperimentReports
         var report = new ExperimentReport
         {
             Title = $"Composed image retrieval on {data.Name}",
-            EvaluatedOn = $"val: {data.Queries.Count} queries, gallery {data.GalleryCount} images, reference excluded",
+            // The caption adds the query and gallery counts.
+            EvaluatedOn = "val, reference excluded",
         };
         report.Set("data", Path.GetFullPath(options.Data))
             .Set("train triplets", data.TrainTripletCount)

@@ -75,8 +75,9 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         var results = new ExperimentReport
         {
             Title = $"Composed image retrieval: {Path.GetFileName(modelPath)} evaluated",
-            EvaluatedOn = $"{source}: {checkedQueries.Count} queries, gallery {gallery.Ids.Count} images" +
-                          (options.Split is null ? "" : $" ({Path.GetFileName(options.Split)})") + ", reference excluded",
+            // The caption adds the query and gallery counts.
+            EvaluatedOn = source + (options.Split is null ? "" : $", gallery of the ids in {Path.GetFileName(options.Split)}") +
+                          ", reference excluded",
         };
         results.Set("model", modelPath)
             .Set("queries", source)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using MLNet.ComposedRetrieval.Data;
 using MLNet.ComposedRetrieval.Experiment;
 using MLNet.ComposedRetrieval.Reporting;
@@ -56,7 +57,10 @@ public sealed class EvaluateAndQueryCommandTests : IDisposable
         Assert.Equal(expected.Ks, run.Recall.Keys);
         Assert.Equal(expected.Recalls, run.Recall.Values);
         Assert.Equal(report.Runs[0].Recall, ExperimentReportJson.Load(Path.Combine(_folder.FullPath, "first", "results.json")).Runs[0].Recall);
-        Assert.True(File.Exists(Path.Combine(_folder.FullPath, "first", "results.md")));
+        var caption = File.ReadAllLines(Path.Combine(_folder.FullPath, "first", "results.md")).Single(l => l.StartsWith("Recall@K in percent", StringComparison.Ordinal));
+        Assert.EndsWith($", reference excluded ({SyntheticRows.Task.Queries.Count} queries, gallery of {SyntheticRows.Task.Images.Count} images); " +
+                        "mean ± sample standard deviation over seeds (the mean alone for a single run). Best epochs are counted from 1.", caption);
+        Assert.Single(Regex.Matches(caption, " queries"));
         Assert.False(File.Exists(Path.Combine(_folder.FullPath, "first", "loss.png")), "an evaluation has no epochs to chart");
 
         var (again, secondConsole) = Evaluate("second");

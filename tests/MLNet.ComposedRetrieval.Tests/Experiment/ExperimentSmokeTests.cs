@@ -50,7 +50,9 @@ public sealed class ExperimentSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.True(File.Exists(uncertainty.ModelPath));
         Assert.Equal(written.Runs.Count, report.Runs.Count);
 
-        Assert.Contains("| " + MethodNames.Baseline, File.ReadAllText(Path.Combine(options.Output, "results.md")));
+        var markdown = File.ReadAllText(Path.Combine(options.Output, "results.md"));
+        Assert.Contains("| " + MethodNames.Baseline, markdown);
+        Assert.Contains($"Recall@K in percent on val, reference excluded (40 queries, gallery of {report.Runs[0].GallerySize} images);", markdown);
         foreach (var png in new[] { "loss.png", "val-recall.png", "uncertainty.png", "queries.png" })
         {
             using var bitmap = SKBitmap.Decode(Path.Combine(options.Output, png));
