@@ -1,6 +1,7 @@
 using MLNet.ComposedRetrieval.Experiment;
 using MLNet.ComposedRetrieval.Reporting;
 using MLNet.ComposedRetrieval.Tests.Data;
+using MLNet.ComposedRetrieval.Tests.Package;
 
 namespace MLNet.ComposedRetrieval.Tests.Reporting;
 
@@ -81,6 +82,25 @@ public class AblationReportTests
             Assert.True(PngPixels.Count(bitmap, c => PngPixels.Near(c, MethodColors.For(method, [MethodNames.Uncertainty, MethodNames.Baseline]), 20)) > 30, method);
         Assert.True(File.Exists(Path.Combine(runs.FullPath, "out", "ablations.md")));
         Assert.True(File.Exists(Path.Combine(runs.FullPath, "out", "ablation-linears.png")));
+    }
+
+    /// <summary>
+    /// The study's finished runs are kept in the repository (docs/ablations/runs) so that a clone rewrites the README's
+    /// tables: the README's command, run on them, gives the committed ablations.md to the byte.
+    /// </summary>
+    [Fact]
+    public void TheKeptRunsRewriteTheCommittedTables()
+    {
+        var kept = RepositoryFiles.PathOf("docs/ablations/runs");
+        Assert.True(Directory.Exists(Path.Combine(kept, "main-default")), $"{kept} lacks the default's runs (is it ignored by git?)");
+        using var output = new TemporaryFolder();
+
+        var code = CommandLine.Run(["ablations", "--study", RepositoryFiles.PathOf("samples/ComposedRetrievalExperiment/ablations.tsv"),
+                                    "--runs", kept, "--output", output.FullPath], TextWriter.Null, TextWriter.Null);
+
+        Assert.Equal(0, code);
+        Assert.Equal(File.ReadAllText(RepositoryFiles.PathOf("docs/ablations/ablations.md")),
+                     File.ReadAllText(Path.Combine(output.FullPath, "ablations.md")));
     }
 
     private static string WriteStudy(TemporaryFolder folder)
