@@ -24,7 +24,10 @@ public sealed class ExperimentReport
     /// <summary>A heading for the Markdown and the charts.</summary>
     public string Title { get; set; } = "Composed image retrieval experiment";
 
-    /// <summary>What the recall was measured on, e.g. "queries.val.tsv"; shown above the results table.</summary>
+    /// <summary>
+    /// What the recall was measured on, e.g. "queries.val.tsv"; shown above the results table. Leave the query and
+    /// gallery counts out: the caption adds them from the runs.
+    /// </summary>
     public string? EvaluatedOn { get; set; }
 
     /// <summary>Settings and facts about the run, in insertion order (the order the Markdown lists them in).</summary>

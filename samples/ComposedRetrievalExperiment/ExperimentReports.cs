@@ -12,7 +12,6 @@ internal static class ExperimentReports
         var report = new ExperimentReport
         {
             Title = $"Composed image retrieval on {data.Name}",
-            // The caption adds the query and gallery counts.
             EvaluatedOn = "val, reference excluded",
         };
         report.Set("data", Path.GetFullPath(options.Data))

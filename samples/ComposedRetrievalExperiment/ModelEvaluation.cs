@@ -75,7 +75,6 @@ internal sealed partial class ModelEvaluation(ExperimentOptions options, TextWri
         var results = new ExperimentReport
         {
             Title = $"Composed image retrieval: {Path.GetFileName(modelPath)} evaluated",
-            // The caption adds the query and gallery counts.
             EvaluatedOn = source + (options.Split is null ? "" : $", gallery of the ids in {Path.GetFileName(options.Split)}") +
                           ", reference excluded",
         };
